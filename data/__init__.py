@@ -1,0 +1,1 @@
+"""The store: tables, engine and sessions, idempotent upserts, frame loaders, migrations, demo."""
