@@ -1,0 +1,362 @@
+"""Frames for the metrics: each entity for a team (or every team) and a period.
+
+Every frame carries a `team` column, so one load serves all teams and a
+metric groups by it; a repository or model shared by two teams appears once per
+team, which is what per-team metrics need. Timestamp columns are UTC-aware
+pandas datetimes; an empty result still has every column, with the same dtypes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.engine import Engine
+
+from data.tables import (
+    AliasObservation,
+    Attestation,
+    Deployment,
+    DeploymentStatus,
+    Endpoint,
+    EndpointDaily,
+    EndpointLatencyBucket,
+    Incident,
+    Meeting,
+    MeetingAttendee,
+    MetricSnapshot,
+    ModelVersion,
+    PullRequest,
+    RegisteredModel,
+    Release,
+    Repo,
+    RepoScan,
+    ScoreSnapshot,
+    SyncRun,
+    Team,
+    TeamModel,
+    TeamRepo,
+    Waiver,
+    WorkflowRun,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days, both inclusive: the instants [since 00:00, until+1 00:00)."""
+
+    since: date
+    until: date
+
+    def __post_init__(self) -> None:
+        if self.until < self.since:
+            raise ValueError(f"period ends ({self.until}) before it starts ({self.since})")
+
+    @classmethod
+    def last_days(cls, days: int = 90, today: date | None = None) -> Period:
+        end = today or datetime.now(UTC).date()
+        return cls(since=end - timedelta(days=days - 1), until=end)
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.since.year, self.since.month, self.since.day, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period."""
+        following = self.until + timedelta(days=1)
+        return datetime(following.year, following.month, following.day, tzinfo=UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+
+def _t(model: Any) -> Any:
+    return model.__table__
+
+
+def _frame(
+    engine: Engine, statement: Select[Any], time_columns: Sequence[str] = ()
+) -> pd.DataFrame:
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for column in time_columns:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def _team_filter(team: str | None) -> list[ColumnElement[bool]]:
+    return [] if team is None else [_t(Team).c.name == team]
+
+
+def _in_period(column: Any, period: Period | None) -> list[ColumnElement[bool]]:
+    if period is None:
+        return []
+    return [column >= period.start, column < period.end]
+
+
+def _repo_entity(
+    engine: Engine,
+    model: Any,
+    time_column: str,
+    team: str | None,
+    period: Period | None,
+    time_columns: Sequence[str],
+) -> pd.DataFrame:
+    table, repo, link, team_table = _t(model), _t(Repo), _t(TeamRepo), _t(Team)
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            repo.c.full_name.label("repo"),
+            *[c for c in table.c if c.name not in ("repo_id",)],
+        )
+        .join(repo, repo.c.id == table.c.repo_id)
+        .join(link, link.c.repo_id == repo.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team), *_in_period(table.c[time_column], period))
+    )
+    return _frame(engine, statement, time_columns)
+
+
+def pull_requests(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """PRs created in the period (all, when no period is given)."""
+    return _repo_entity(
+        engine,
+        PullRequest,
+        "created_at",
+        team,
+        period,
+        ("created_at", "updated_at", "merged_at", "closed_at"),
+    )
+
+
+def workflow_runs(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    return _repo_entity(
+        engine, WorkflowRun, "created_at", team, period, ("created_at", "updated_at")
+    )
+
+
+def deployments(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    return _repo_entity(engine, Deployment, "created_at", team, period, ("created_at",))
+
+
+def incidents(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    return _repo_entity(engine, Incident, "created_at", team, period, ("created_at", "closed_at"))
+
+
+def releases(engine: Engine, team: str | None = None, period: Period | None = None) -> pd.DataFrame:
+    return _repo_entity(engine, Release, "created_at", team, period, ("created_at", "published_at"))
+
+
+def deployment_statuses(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """Statuses of the deployments created in the period, keyed by the deployment's row id."""
+    status, dep, repo, link, team_table = (
+        _t(DeploymentStatus),
+        _t(Deployment),
+        _t(Repo),
+        _t(TeamRepo),
+        _t(Team),
+    )
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            repo.c.full_name.label("repo"),
+            status.c.deployment_id,
+            status.c.status_id,
+            status.c.state,
+            status.c.created_at,
+        )
+        .join(dep, dep.c.id == status.c.deployment_id)
+        .join(repo, repo.c.id == dep.c.repo_id)
+        .join(link, link.c.repo_id == repo.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team), *_in_period(dep.c.created_at, period))
+    )
+    return _frame(engine, statement, ("created_at",))
+
+
+def model_versions(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """Versions created in the period, with their model's name."""
+    version, model, link, team_table = (
+        _t(ModelVersion),
+        _t(RegisteredModel),
+        _t(TeamModel),
+        _t(Team),
+    )
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            model.c.name.label("model"),
+            *[c for c in version.c if c.name != "model_id"],
+        )
+        .join(model, model.c.id == version.c.model_id)
+        .join(link, link.c.model_id == model.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team), *_in_period(version.c.created_at, period))
+    )
+    return _frame(engine, statement, ("created_at", "run_start", "run_end", "deployed_at"))
+
+
+def alias_observations(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    observation, model, link, team_table = (
+        _t(AliasObservation),
+        _t(RegisteredModel),
+        _t(TeamModel),
+        _t(Team),
+    )
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            model.c.name.label("model"),
+            observation.c.alias,
+            observation.c.version,
+            observation.c.first_seen_at,
+            observation.c.last_seen_at,
+        )
+        .join(model, model.c.id == observation.c.model_id)
+        .join(link, link.c.model_id == model.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team))
+    )
+    return _frame(engine, statement, ("first_seen_at", "last_seen_at"))
+
+
+def _day_filter(column: Any, period: Period | None) -> list[ColumnElement[bool]]:
+    return [] if period is None else [column >= period.since, column <= period.until]
+
+
+def endpoint_days(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    daily, endpoint, team_table = _t(EndpointDaily), _t(Endpoint), _t(Team)
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            endpoint.c.name.label("endpoint"),
+            daily.c.day,
+            daily.c.requests,
+            daily.c.failures,
+            daily.c.availability_ratio,
+        )
+        .join(endpoint, endpoint.c.id == daily.c.endpoint_id)
+        .join(team_table, team_table.c.id == endpoint.c.team_id)
+        .where(*_team_filter(team), *_day_filter(daily.c.day, period))
+    )
+    frame = _frame(engine, statement)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def endpoint_buckets(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """Daily histogram bucket increases per `le` (seconds; `inf` for +Inf)."""
+    bucket, endpoint, team_table = _t(EndpointLatencyBucket), _t(Endpoint), _t(Team)
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            endpoint.c.name.label("endpoint"),
+            bucket.c.day,
+            bucket.c.le,
+            bucket.c.count,
+        )
+        .join(endpoint, endpoint.c.id == bucket.c.endpoint_id)
+        .join(team_table, team_table.c.id == endpoint.c.team_id)
+        .where(*_team_filter(team), *_day_filter(bucket.c.day, period))
+    )
+    frame = _frame(engine, statement)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def meetings(engine: Engine, team: str | None = None, period: Period | None = None) -> pd.DataFrame:
+    meeting, team_table = _t(Meeting), _t(Team)
+    statement = (
+        select(team_table.c.name.label("team"), *[c for c in meeting.c if c.name != "team_id"])
+        .join(team_table, team_table.c.id == meeting.c.team_id)
+        .where(*_team_filter(team), *_in_period(meeting.c.start, period))
+    )
+    return _frame(engine, statement, ("start", "end"))
+
+
+def meeting_attendees(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    attendee, meeting, team_table = _t(MeetingAttendee), _t(Meeting), _t(Team)
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            meeting.c.uid,
+            attendee.c.meeting_id,
+            attendee.c.email,
+            attendee.c.attended,
+        )
+        .join(meeting, meeting.c.id == attendee.c.meeting_id)
+        .join(team_table, team_table.c.id == meeting.c.team_id)
+        .where(*_team_filter(team), *_in_period(meeting.c.start, period))
+    )
+    return _frame(engine, statement)
+
+
+def repo_scans(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    """Every scan of the team's repositories; the newest per repository is the evidence."""
+    return _repo_entity(engine, RepoScan, "scanned_at", team, None, ("scanned_at",))
+
+
+def _team_entity(
+    engine: Engine, model: Any, team: str | None, time_columns: Sequence[str]
+) -> pd.DataFrame:
+    table, team_table = _t(model), _t(Team)
+    statement = (
+        select(team_table.c.name.label("team"), *[c for c in table.c if c.name != "team_id"])
+        .join(team_table, team_table.c.id == table.c.team_id)
+        .where(*_team_filter(team))
+    )
+    return _frame(engine, statement, time_columns)
+
+
+def attestations(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    return _team_entity(engine, Attestation, team, ("answered_at", "expires_at"))
+
+
+def waivers(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    return _team_entity(engine, Waiver, team, ("created_at", "expires_at"))
+
+
+def metric_snapshots(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    return _team_entity(engine, MetricSnapshot, team, ())
+
+
+def score_snapshots(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    return _team_entity(engine, ScoreSnapshot, team, ())
+
+
+def team_names(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(_t(Team).c.name).order_by(_t(Team).c.name)).scalars())
+
+
+def latest_sync_runs(engine: Engine) -> pd.DataFrame:
+    """The newest run of each source, for the Status page's freshness table."""
+    runs = _t(SyncRun)
+    statement = select(*runs.c).order_by(runs.c.source, runs.c.started_at.desc())
+    frame = _frame(engine, statement, ("started_at", "ended_at", "watermark", "rate_limited_until"))
+    return frame.drop_duplicates("source", keep="first").reset_index(drop=True)
