@@ -6,17 +6,22 @@ fix it), 1 a source or store error.
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from config import EXAMPLE_CONFIG_PATH, ConfigError, LoadedConfig, load_config
+from config import EXAMPLE_CONFIG_PATH, Config, ConfigError, LoadedConfig, load_config
 from data.db import StoreError, open_store_engine, redact_url
+from data.loaders import Period
 
 app = typer.Typer(
     help="MLOps Maturity Dashboard: sync sources, compute metrics and scores, write reports.",
@@ -28,7 +33,8 @@ db_app = typer.Typer(help="Store maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-stdout = Console(highlight=False)
+# soft_wrap: a URL or a path in a message must stay on one line for scripts to read.
+stdout = Console(highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,
@@ -71,7 +77,9 @@ def init(
         path.write_text(EXAMPLE_CONFIG_PATH.read_text(encoding="utf-8"), encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror}")
-    stdout.print(f"Wrote {path}. Edit the teams and sources, then start the dashboard with `make run`.")
+    stdout.print(
+        f"Wrote {path}. Edit the teams and sources, then start the dashboard with `make run`."
+    )
 
 
 class DemoSize(StrEnum):
@@ -90,12 +98,15 @@ def demo(
     ] = DemoSize.small,
 ) -> None:
     """Generate the demo organisation into the store."""
-    from data.demo import DemoError, write_demo
+    from connectors.snapshots import write_demo_with_history
+    from data.demo import DemoError
 
     loaded = _load(config_file)
     engine = _open(loaded)
     try:
-        summary = write_demo(engine, size=size.value, reset=reset, progress=stderr)
+        summary = write_demo_with_history(
+            engine, size=size.value, reset=reset, progress=lambda line: stderr.print(line)
+        )
     except DemoError as exc:
         fail(str(exc))
     stdout.print(
@@ -110,6 +121,111 @@ def db_upgrade(config_file: ConfigOption = None) -> None:
     loaded = _load(config_file)
     _open(loaded)
     stdout.print(f"Store {redact_url(loaded.store_url)} is at the newest schema.")
+
+
+class MetricsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+SinceOption = Annotated[
+    str | None, typer.Option(help="First day of the period, YYYY-MM-DD (default: 89 days ago).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Last day of the period, YYYY-MM-DD, inclusive (default: today).")
+]
+TeamOption = Annotated[str | None, typer.Option("--team", help="Only this team.")]
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-31")
+
+
+def _period(since: str | None, until: str | None) -> Period:
+    """`--since`/`--until` as whole inclusive UTC days; 90 days ending today by default."""
+    end = _day(until, "--until") if until else datetime.now(UTC).date()
+    start = _day(since, "--since") if since else end - timedelta(days=89)
+    if end < start:
+        fail(f"--until {end} is before --since {start}")
+    return Period(since=start, until=end)
+
+
+def _effective_config(loaded: LoadedConfig, engine: Engine) -> Config:
+    """The demo's own config (40 generated teams for the large demo) when no file is given."""
+    from data.demo import demo_config
+
+    return (demo_config(engine) if loaded.is_demo else None) or loaded.config
+
+
+def _teams(engine: Engine, team: str | None) -> list[str]:
+    from data.loaders import team_names
+
+    known = team_names(engine)
+    if team is None:
+        return known
+    if team not in known:
+        fail(f"unknown team {team!r}; teams in the store: {', '.join(known) or 'none'}")
+    return [team]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+
+
+@app.command()
+def metrics(
+    config_file: ConfigOption = None,
+    team: TeamOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    output: Annotated[
+        MetricsFormat, typer.Option("--format", help="table, json or csv.")
+    ] = MetricsFormat.table,
+) -> None:
+    """Metric values, targets and status for the period."""
+    from metrics.dora import tier
+    from metrics.engine import compute_metrics
+
+    period = _period(since, until)
+    loaded = _load(config_file)
+    engine = _open(loaded)
+    results = compute_metrics(
+        engine, _effective_config(loaded, engine), period, _teams(engine, team)
+    )
+    records = [result.as_record() for result in results]
+    if output is MetricsFormat.json:
+        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+        return
+    if output is MetricsFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else [])
+        writer.writeheader()
+        writer.writerows(records)
+        return
+    colours = {"ok": "green", "breach": "red", "unknown": "yellow"}
+    wide = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    for team_name in dict.fromkeys(result.team for result in results):
+        table = Table(title=f"{team_name} · {period.since} – {period.until}", title_justify="left")
+        for column in ("metric", "value", "unit", "target", "status", "DORA tier"):
+            numeric = column in ("value", "target")
+            table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+        for result in results:
+            if result.team != team_name:
+                continue
+            table.add_row(
+                result.metric_id,
+                _number(result.value),
+                result.spec.unit,
+                _number(result.target),
+                f"[{colours[result.status]}]{result.status}[/]",
+                tier(result.metric_id, result.value) or "",
+            )
+        wide.print(table)
 
 
 def main() -> None:

@@ -8,11 +8,12 @@ resolved by `resolve_secret` at the moment of use and never kept.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +34,18 @@ EXAMPLE_CONFIG_PATH = PROJECT_ROOT / "mlops.example.toml"
 
 class ConfigError(Exception):
     """A configuration problem, worded for a person: where it is and how to fix it."""
+
+
+class _AtKey(ValueError):
+    """A validation error that belongs to a key below the one being validated.
+
+    A list-level check (unique team names, say) can then point at `teams[1].name`
+    rather than at `teams`.
+    """
+
+    def __init__(self, loc: tuple[int | str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 def _check_regex(value: str) -> str:
@@ -77,7 +90,6 @@ class GitHubConfig(_Section):
     incident_label: str = Field(default="incident", min_length=1)
 
 
-
 PrometheusPreset = Literal["generic", "fastapi", "bentoml", "seldon", "kserve", "knative"]
 
 
@@ -89,7 +101,6 @@ class PrometheusConfig(_Section):
     status_label: str = Field(default="code", min_length=1)
     failure_status: Regex = "5.."
     preset: PrometheusPreset = "generic"
-
 
 
 class MlflowConfig(_Section):
@@ -135,7 +146,6 @@ class MeetingsConfig(_Section):
     title: Regex = ".*"
 
 
-
 class TeamConfig(_Section):
     name: str = Field(min_length=1)
     repos: list[RepoName] = Field(default_factory=list)
@@ -154,10 +164,15 @@ class TeamConfig(_Section):
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> TeamConfig:
-        names = [endpoint.name for endpoint in self.endpoints]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"endpoint names must be unique within a team: {duplicates}")
+        first_index: dict[str, int] = {}
+        for index, endpoint in enumerate(self.endpoints):
+            earlier = first_index.setdefault(endpoint.name, index)
+            if earlier != index:
+                raise _AtKey(
+                    ("endpoints", index, "name"),
+                    f"{endpoint.name!r} repeats endpoints[{earlier}].name; "
+                    "endpoint names must be unique within a team",
+                )
         return self
 
 
@@ -177,9 +192,9 @@ class Config(_Section):
         for index, team in enumerate(teams):
             earlier = first_index.setdefault(team.name.casefold(), index)
             if earlier != index:
-                raise ValueError(
-                    f"teams[{index}].name {team.name!r} repeats teams[{earlier}].name; "
-                    "team names must be unique"
+                raise _AtKey(
+                    (index, "name"),
+                    f"{team.name!r} repeats teams[{earlier}].name; team names must be unique",
                 )
         return teams
 
@@ -219,14 +234,57 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
+def _section_model(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model that validates the table at `loc` (for suggesting a misspelt key)."""
+    model: type[BaseModel] | None = Config
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        model = None if field is None else _model_in(field.annotation)
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside `X`, `X | None` or `list[X]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_key_message(loc: tuple[int | str, ...]) -> str:
+    message = "unknown key"
+    model = _section_model(loc[:-1])
+    if model is not None and isinstance(loc[-1], str):
+        close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+    return message + " (see `python cli.py init` for every key)"
+
+
 def _describe(error: ValidationError, source: str) -> str:
     """One line: the first problem with its key path, and how many more there are."""
     problems = error.errors()
     first = problems[0]
+    loc = tuple(first["loc"])
     message = first["msg"].removeprefix("Value error, ")
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, _AtKey):
+        loc += cause.loc
     if first["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; see `cli.py init` for every key)"
-    line = f"{source}: {_location(tuple(first['loc']))}: {message}"
+        message = _unknown_key_message(loc)
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    elif first["type"] != "value_error" and isinstance(first["input"], str | int | float):
+        shown = repr(first["input"])
+        message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    line = f"{source}: {_location(loc)}: {message}"
     if len(problems) > 1:
         line += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
     return line
@@ -270,9 +328,7 @@ def load_config(explicit: str | Path | None = None) -> LoadedConfig:
         raise ConfigError(f"{path}: the config file is not UTF-8 text") from None
     config = parse_config(text, source=str(path))
     store_url = os.environ.get("DATABASE_URL") or config.store.url
-    return LoadedConfig(
-        config=config, source=str(path), is_demo=is_demo, store_url=store_url
-    )
+    return LoadedConfig(config=config, source=str(path), is_demo=is_demo, store_url=store_url)
 
 
 def _streamlit_secret(name: str) -> str | None:

@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results import record
 from data.db import make_engine
 from data.store import row_counts
-
-from bench.results import record
 
 ROOT = Path(__file__).resolve().parent.parent
 

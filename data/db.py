@@ -42,7 +42,12 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"not a database URL: {redact_url(url)}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder of the store {redact_url(url)}: {exc.strerror}"
+                ) from None
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -74,12 +79,12 @@ def upgrade(engine: Engine) -> None:
 
 def open_store_engine(url: str) -> Engine:
     """An engine on an up-to-date schema, or a StoreError that names the store."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     engine = make_engine(url)
     try:
         upgrade(engine)
-    except OperationalError as exc:
+    except DBAPIError as exc:  # unreachable server, bad password, no permission, ...
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise StoreError(f"cannot open the store {redact_url(url)}: {reason}") from None
     return engine

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, delete
 from sqlalchemy.engine import Engine
@@ -64,10 +64,6 @@ LATENCY_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 class DemoError(Exception):
     """The demo cannot be written as asked (e.g. a different size is already stored)."""
-
-
-class Progress(Protocol):
-    def print(self, *objects: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -452,7 +448,7 @@ def _write_incidents(
     ctx: _Context, repo: str, repo_id: int, profile: Profile, deploys: list[tuple[datetime, bool]]
 ) -> None:
     rng = _rng(ctx.plan.seed, repo, "incidents")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for deployed_at, succeeded in deploys:
         chance = profile.ramp("incident_per_deploy", ctx.progress_of(deployed_at))
         if not succeeded or rng.random() >= chance:
@@ -553,7 +549,8 @@ def _write_versions(
             created_times.append(moment)
             gap_days = profile.ramp("retrain_every_days", ctx.progress_of(moment))
             moment += timedelta(days=gap_days * rng.uniform(0.7, 1.3))
-    versions, observations = [], []
+    versions: list[dict[str, Any]] = []
+    observations: list[dict[str, Any]] = []
     serving: tuple[str, datetime] | None = None
     for number, created in enumerate(created_times, start=1):
         run_start = created - timedelta(hours=rng.uniform(0.5, 6))
@@ -585,7 +582,7 @@ def _write_versions(
                 "run_id": f"{zlib.crc32(f'{name}/run/{number}'.encode()):08x}" * 4,
                 "run_start": run_start,
                 "run_end": created - timedelta(minutes=rng.randint(1, 20)),
-                "deployed_at": deployed if promoted else None,
+                "deployed_at": deployed if promoted and profile["tag_deployed_at"] else None,
                 "aliases": [],
                 "tags": tags,
             }
@@ -754,7 +751,8 @@ _STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
 
 
 def _clear(connection: Connection) -> None:
-    for model in reversed((*ENTITY_TABLES, AppMeta)):
+    tables: tuple[type[SQLModel], ...] = (*ENTITY_TABLES, AppMeta)
+    for model in reversed(tables):
         connection.execute(delete(_table(model)))
 
 
@@ -767,14 +765,15 @@ def write_demo(
     size: str = "small",
     reset: bool = False,
     anchor: date | None = None,
-    progress: Progress | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     """Write the demo in one transaction; without reset, reuse the stored anchor day."""
     plan = demo_plan(size)
     stored = demo_info(engine)
     if stored is not None and stored.size != size and not reset:
         raise DemoError(
-            f"the store holds the {stored.size} demo; pass --reset to replace it with the {size} one"
+            f"the store holds the {stored.size} demo; "
+            f"pass --reset to replace it with the {size} one"
         )
     if anchor is None:
         anchor = stored.anchor if stored is not None and not reset else datetime.now(UTC).date()
@@ -791,7 +790,7 @@ def write_demo(
         )
         for label, step in _STEPS:
             if progress is not None:
-                progress.print(f"demo: {label}…")
+                progress(f"demo: {label}…")
             step(ctx)
         set_meta(connection, DEMO_ANCHOR_KEY, anchor.isoformat())
         set_meta(connection, DEMO_SIZE_KEY, size)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, String, func, select, tuple_, type_coerce
 from sqlalchemy.engine import Engine
 
 from data.tables import (
@@ -83,12 +83,50 @@ def _t(model: Any) -> Any:
 def _frame(
     engine: Engine, statement: Select[Any], time_columns: Sequence[str] = ()
 ) -> pd.DataFrame:
+    """Run a select into a frame; timestamps become UTC-aware in one vectorised pass.
+
+    On SQLite the timestamp text is parsed by pandas instead of row by row by
+    the column type, which is what makes loading a large period fast.
+    """
+    if engine.dialect.name == "sqlite" and time_columns:
+        statement = statement.with_only_columns(
+            *[
+                type_coerce(column, String()).label(column.name)
+                if column.name in time_columns
+                else column
+                for column in statement.selected_columns
+            ],
+            maintain_column_froms=True,
+        )
     with engine.connect() as connection:
         result = connection.execute(statement)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        # Plain tuples build a frame several times faster than Row objects.
+        frame = pd.DataFrame(list(map(tuple, result.fetchall())), columns=list(result.keys()))
+    if frame.empty:
+        frame = frame.astype(_empty_dtypes(statement, time_columns))
     for column in time_columns:
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(
+            "datetime64[us, UTC]"
+        )
     return frame
+
+
+_DTYPES = {bool: "bool", int: "int64", float: "float64", str: "str"}
+
+
+def _empty_dtypes(statement: Select[Any], time_columns: Sequence[str]) -> dict[str, str]:
+    """Column dtypes for an empty result, so that filters on it behave as on a full one."""
+    dtypes: dict[str, str] = {}
+    for column in statement.selected_columns:
+        if column.name in time_columns:
+            continue
+        try:
+            python_type = column.type.python_type
+        except NotImplementedError:
+            continue
+        if python_type in _DTYPES:
+            dtypes[column.name] = _DTYPES[python_type]
+    return dtypes
 
 
 def _team_filter(team: str | None) -> list[ColumnElement[bool]]:
@@ -108,30 +146,32 @@ def _repo_entity(
     team: str | None,
     period: Period | None,
     time_columns: Sequence[str],
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> pd.DataFrame:
     table, repo, link, team_table = _t(model), _t(Repo), _t(TeamRepo), _t(Team)
     statement = (
         select(
             team_table.c.name.label("team"),
             repo.c.full_name.label("repo"),
+            repo.c.default_branch,
             *[c for c in table.c if c.name not in ("repo_id",)],
         )
         .join(repo, repo.c.id == table.c.repo_id)
         .join(link, link.c.repo_id == repo.c.id)
         .join(team_table, team_table.c.id == link.c.team_id)
-        .where(*_team_filter(team), *_in_period(table.c[time_column], period))
+        .where(*_team_filter(team), *_in_period(table.c[time_column], period), *extra)
     )
     return _frame(engine, statement, time_columns)
 
 
 def pull_requests(
-    engine: Engine, team: str | None = None, period: Period | None = None
+    engine: Engine, team: str | None = None, period: Period | None = None, by: str = "created_at"
 ) -> pd.DataFrame:
-    """PRs created in the period (all, when no period is given)."""
+    """PRs whose `by` time (created_at, merged_at, …) lies in the period (all, without one)."""
     return _repo_entity(
         engine,
         PullRequest,
-        "created_at",
+        by,
         team,
         period,
         ("created_at", "updated_at", "merged_at", "closed_at"),
@@ -360,3 +400,112 @@ def latest_sync_runs(engine: Engine) -> pd.DataFrame:
     statement = select(*runs.c).order_by(runs.c.source, runs.c.started_at.desc())
     frame = _frame(engine, statement, ("started_at", "ended_at", "watermark", "rate_limited_until"))
     return frame.drop_duplicates("source", keep="first").reset_index(drop=True)
+
+
+def registered_models(engine: Engine, team: str | None = None) -> pd.DataFrame:
+    """The team's registered models, including those with no version yet."""
+    model, link, team_table = _t(RegisteredModel), _t(TeamModel), _t(Team)
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            model.c.name,
+            model.c.description,
+            model.c.created_at,
+        )
+        .join(link, link.c.model_id == model.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team))
+    )
+    return _frame(engine, statement, ("created_at",))
+
+
+def team_repos(
+    engine: Engine, team: str | None = None, before: datetime | None = None
+) -> pd.DataFrame:
+    """The team's repositories, and whether each has any GitHub Deployment before `before`."""
+    repo, link, team_table, deployment = _t(Repo), _t(TeamRepo), _t(Team), _t(Deployment)
+    has_deployments = select(deployment.c.id).where(deployment.c.repo_id == repo.c.id)
+    if before is not None:
+        has_deployments = has_deployments.where(deployment.c.created_at < before)
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            repo.c.full_name.label("repo"),
+            repo.c.default_branch,
+            has_deployments.exists().label("has_deployments"),
+        )
+        .join(link, link.c.repo_id == repo.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team))
+    )
+    return _frame(engine, statement)
+
+
+def workflow_run_counts(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """Runs created in the period, counted per repository, workflow, branch and outcome.
+
+    A year of a large organisation holds millions of runs; the CI metrics need
+    only these counts, so the database does the counting.
+    """
+    run, repo, link, team_table = _t(WorkflowRun), _t(Repo), _t(TeamRepo), _t(Team)
+    keys = (
+        team_table.c.name.label("team"),
+        repo.c.full_name.label("repo"),
+        run.c.workflow_name,
+        (run.c.head_branch == repo.c.default_branch).label("on_default_branch"),
+        run.c.status,
+        run.c.conclusion,
+    )
+    statement = (
+        select(*keys, func.count().label("runs"))
+        .join(repo, repo.c.id == run.c.repo_id)
+        .join(link, link.c.repo_id == repo.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team), *_in_period(run.c.created_at, period))
+        .group_by(*keys)
+    )
+    frame = _frame(engine, statement)
+    frame["on_default_branch"] = frame["on_default_branch"].astype(bool)
+    return frame
+
+
+def workflow_runs_of(
+    engine: Engine,
+    workflows: Sequence[tuple[str, str]],
+    team: str | None = None,
+    period: Period | None = None,
+) -> pd.DataFrame:
+    """The individual runs of the given (repository, workflow name) pairs."""
+    run, repo = _t(WorkflowRun), _t(Repo)
+    wanted = [tuple_(repo.c.full_name, run.c.workflow_name).in_(list(workflows))]
+    if not workflows:
+        wanted = [run.c.id.is_(None)]  # an empty frame with every column
+    frame = _repo_entity(
+        engine,
+        WorkflowRun,
+        "created_at",
+        team,
+        period,
+        ("created_at", "updated_at"),
+        extra=wanted,
+    )
+    frame["on_default_branch"] = frame["head_branch"] == frame["default_branch"]
+    return frame
+
+
+def endpoint_bucket_totals(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """Each endpoint's histogram bucket increases summed over the period's days, per `le`."""
+    bucket, endpoint, team_table = _t(EndpointLatencyBucket), _t(Endpoint), _t(Team)
+    keys = (team_table.c.name.label("team"), endpoint.c.name.label("endpoint"), bucket.c.le)
+    statement = (
+        select(*keys, func.sum(bucket.c.count).label("count"))
+        .join(endpoint, endpoint.c.id == bucket.c.endpoint_id)
+        .join(team_table, team_table.c.id == endpoint.c.team_id)
+        .where(*_team_filter(team), *_day_filter(bucket.c.day, period))
+        .group_by(*keys)
+    )
+    return _frame(engine, statement)

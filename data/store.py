@@ -42,8 +42,12 @@ def _complete_rows(model: type[Keyed], rows: Sequence[Mapping[str, Any]]) -> lis
                 defaults = {}
                 for name in columns:
                     field = model.model_fields.get(name)
-                    if field is not None and not field.is_required():
-                        defaults[name] = field.get_default(call_default_factory=True)
+                    if field is None or field.is_required():
+                        continue
+                    default = field.get_default(call_default_factory=True)
+                    if default is None and not table.c[name].nullable:
+                        continue  # `= None` on a NOT NULL column only types it: rows must set it
+                    defaults[name] = default
             absent = [name for name in missing if name not in defaults]
             if absent:
                 raise ValueError(f"{table.name}: row is missing required column(s) {absent}")
@@ -111,7 +115,9 @@ def key_to_id(
 
 
 def get_meta(connection: Connection, key: str) -> str | None:
-    return connection.execute(select(AppMeta.value).where(AppMeta.key == key)).scalar_one_or_none()  # type: ignore[arg-type]
+    table = AppMeta.__table__  # type: ignore[attr-defined]
+    value = connection.execute(select(table.c.value).where(table.c.key == key)).scalar_one_or_none()
+    return None if value is None else str(value)
 
 
 def set_meta(connection: Connection, key: str, value: str) -> None:

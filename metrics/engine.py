@@ -1,0 +1,173 @@
+"""Computes the catalog's metrics for teams and a period: the one path every consumer uses.
+
+Frames are loaded once for all teams and each metric runs once over all of
+them, so the cost of a period grows with the data, not with teams × metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from config import Config, GitHubConfig
+from data import loaders
+from data.loaders import Period
+from metrics.catalog import MetricSpec, Status, catalog
+from metrics.context import Inputs, MetricContext
+from metrics.delivery import is_deploy_run
+
+_BEGINNING = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    team: str
+    spec: MetricSpec
+    period: Period
+    value: float | None
+    target: float | None
+    status: Status
+    all_rows: pd.DataFrame
+    """Evidence rows of every team; `rows` narrows them to this team on demand."""
+
+    @property
+    def metric_id(self) -> str:
+        return self.spec.id
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The records behind the value (which models are stale, which deployments failed…)."""
+        if self.all_rows.empty or "team" not in self.all_rows:
+            return self.all_rows
+        return self.all_rows[self.all_rows["team"] == self.team].reset_index(drop=True)
+
+    @property
+    def note(self) -> str:
+        return f"unknown: {self.spec.unknown_when}" if self.value is None else ""
+
+    def as_record(self) -> dict[str, Any]:
+        """The documented `cli.py metrics --format json` shape (DESIGN §5)."""
+        return {
+            "team": self.team,
+            "metric": self.spec.id,
+            "value": self.value,
+            "unit": self.spec.unit,
+            "target": self.target,
+            "status": self.status,
+            "since": self.period.since.isoformat(),
+            "until": self.period.until.isoformat(),
+        }
+
+
+def load_inputs(
+    engine: Engine, period: Period, config: Config, teams: Iterable[str] | None = None
+) -> Inputs:
+    """Load what the metrics read, as of the period end; one team is loaded alone."""
+    team_list = tuple(teams) if teams is not None else tuple(loaders.team_names(engine))
+    team = team_list[0] if len(team_list) == 1 else None
+    history = Period(since=_BEGINNING, until=period.until)
+    repos = loaders.team_repos(engine, team, before=period.end)
+    run_counts = loaders.workflow_run_counts(engine, team, period)
+    deploy_workflow = (config.github or GitHubConfig()).deploy_workflow
+    with_deployments = frozenset(repos.loc[repos["has_deployments"], "repo"])
+    candidates = run_counts[is_deploy_run(run_counts, with_deployments, deploy_workflow)]
+    deploy_workflows = sorted(
+        set(zip(candidates["repo"], candidates["workflow_name"], strict=True))
+    )
+    return Inputs(
+        teams=team_list,
+        models=loaders.registered_models(engine, team),
+        versions=loaders.model_versions(engine, team, history),
+        alias_observations=loaders.alias_observations(engine, team),
+        endpoint_days=loaders.endpoint_days(engine, team, period),
+        endpoint_buckets=loaders.endpoint_bucket_totals(engine, team, period),
+        pull_requests=loaders.pull_requests(engine, team, period, by="merged_at"),
+        run_counts=run_counts,
+        deploy_runs=loaders.workflow_runs_of(engine, deploy_workflows, team, period),
+        deployments=loaders.deployments(engine, team, period),
+        deployment_statuses=loaders.deployment_statuses(engine, team, period),
+        repos=repos,
+        incidents=loaders.incidents(engine, team, history),
+        meetings=loaders.meetings(engine, team, history),
+        attendees=loaders.meeting_attendees(engine, team, history),
+    )
+
+
+def context_for(config: Config, teams: Iterable[str], period: Period) -> MetricContext:
+    """Targets and settings per team; a team missing from the config gets the defaults."""
+    configured = {team.name: team for team in config.teams}
+    team_list = list(teams)
+    return MetricContext(
+        period=period,
+        targets={
+            team: config.targets_for(team) if team in configured else config.targets
+            for team in team_list
+        },
+        github=config.github or GitHubConfig(),
+        production_aliases=tuple(
+            config.mlflow.production_aliases
+            if config.mlflow
+            else ("champion", "production", "prod")
+        ),
+        stakeholders={
+            team: tuple(configured[team].stakeholders) if team in configured else ()
+            for team in team_list
+        },
+    )
+
+
+def _value(values: pd.Series, team: str) -> float | None:
+    value = values.get(team)
+    if value is None or pd.isna(value) or math.isinf(float(value)):
+        return None
+    return float(value)
+
+
+def compute_from_inputs(
+    inputs: Inputs, config: Config, period: Period, metric_ids: Iterable[str] | None = None
+) -> list[MetricResult]:
+    specs = catalog()
+    wanted = list(specs) if metric_ids is None else list(metric_ids)
+    unknown = [metric_id for metric_id in wanted if metric_id not in specs]
+    if unknown:
+        raise KeyError(f"unknown metric id(s) {unknown}; known: {', '.join(specs)}")
+    ctx = context_for(config, inputs.teams, period)
+    results: list[MetricResult] = []
+    for metric_id in wanted:
+        spec = specs[metric_id]
+        measured = spec.compute(inputs, ctx)
+        for team in inputs.teams:
+            value = _value(measured.values, team)
+            target = spec.target_for(ctx.targets[team])
+            results.append(
+                MetricResult(
+                    team=team,
+                    spec=spec,
+                    period=period,
+                    value=value,
+                    target=target,
+                    status=spec.status(value, target),
+                    all_rows=measured.rows,
+                )
+            )
+    order = {team: index for index, team in enumerate(inputs.teams)}
+    results.sort(key=lambda result: order[result.team])
+    return results
+
+
+def compute_metrics(
+    engine: Engine,
+    config: Config,
+    period: Period,
+    teams: Iterable[str] | None = None,
+    metric_ids: Iterable[str] | None = None,
+) -> list[MetricResult]:
+    """Every requested metric for every requested team (default: the store's teams)."""
+    inputs = load_inputs(engine, period, config, teams)
+    return compute_from_inputs(inputs, config, period, metric_ids)
