@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, LoadedConfig, load_config
 from data.db import StoreError, redact_url
-from data.demo import DemoInfo
+from data.demo import DemoError, DemoInfo
 from data.loaders import Period, team_names
 from data.store import store_version
 from pages.common import (
@@ -59,10 +60,30 @@ def _open(loaded: LoadedConfig) -> Engine:
         st.stop()
 
 
-def _sidebar(engine: Engine) -> tuple[str | None, Period]:
-    """Team and period live in the URL, so a link reopens the same view."""
+def _seed(loaded: LoadedConfig) -> None:
+    try:
+        with st.spinner("First start: generating the demo organisation and a year of history…"):
+            seed_demo(loaded.store_url)
+    except (DemoError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        st.error(
+            f"**The demo could not be written** into `{redact_url(loaded.store_url)}`: "
+            f"{reason}\n\nRun `python cli.py demo --reset` to rebuild it, or point "
+            "`DATABASE_URL` at an empty database.",
+            icon=":material/error:",
+        )
+        st.stop()
+
+
+def _sidebar(engine: Engine, demo: DemoInfo | None) -> tuple[str | None, Period]:
+    """Team and period live in the URL, so a link reopens the same view.
+
+    The default period ends today, or on the demo's anchor day when an older
+    demo is shown, so the demo's data stays in view.
+    """
     today = datetime.now(UTC).date()
-    default = Period.last_days(DEFAULT_PERIOD_DAYS, today=today)
+    last_day = min(today, demo.anchor) if demo is not None else today
+    default = Period.last_days(DEFAULT_PERIOD_DAYS, today=last_day)
     with st.sidebar:
         st.markdown("### MLOps Maturity")
         team = st.selectbox(
@@ -99,7 +120,7 @@ def _demo_banner(demo: DemoInfo, loaded: LoadedConfig) -> None:
     if loaded.is_demo:
         text += "."
     else:
-        text += f" and point the store at a fresh database: {redact_url(loaded.store_url)} "
+        text += f" and point the store at a fresh database: `{redact_url(loaded.store_url)}` "
         text += "holds the demo."
     st.info(text, icon=":material/science:")
 
@@ -109,11 +130,10 @@ def main() -> None:
     loaded = _load()
     engine = _open(loaded)
     if loaded.is_demo:
-        with st.spinner("First start: generating the demo organisation…"):
-            seed_demo(loaded.store_url)
+        _seed(loaded)
     demo, generated = demo_state(loaded.store_url, store_version(engine))
     config = generated if loaded.is_demo and generated is not None else loaded.config
-    team, period = _sidebar(engine)
+    team, period = _sidebar(engine, demo)
     page = st.navigation(navigation_pages())
     if demo is not None:
         _demo_banner(demo, loaded)

@@ -50,6 +50,8 @@ class MetricSpec:
     formula: str
     compute: MetricFunction
     unknown_when: str
+    reads: tuple[str, ...]
+    """The `Inputs` frames the function reads; only those are loaded for it."""
     target: TargetRule | None = None
     target_text: str = ""
 
@@ -80,6 +82,7 @@ def metric(
     better: Better,
     group: Group,
     source: Source,
+    reads: tuple[str, ...],
     formula: str,
     unknown_when: str,
     target: TargetRule | None = None,
@@ -102,6 +105,7 @@ def metric(
             formula=formula,
             compute=function,
             unknown_when=unknown_when,
+            reads=reads,
             target=target,
             target_text=target_text,
         )

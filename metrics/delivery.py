@@ -31,7 +31,10 @@ def _from_github_deployments(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
         & deployments["repo"].isin(data.repos_with_deployments)
     ]
     statuses = data.deployment_statuses.sort_values(["created_at", "status_id"])
-    statuses = statuses[statuses["deployment_id"].isin(production["id"])]
+    statuses = statuses[
+        statuses["deployment_id"].isin(production["id"])
+        & (statuses["created_at"] < pd.Timestamp(ctx.end))  # as of the period end
+    ]
     first_success = (
         statuses[statuses["state"] == "success"].groupby("deployment_id")["created_at"].min()
     )
@@ -71,8 +74,9 @@ def _from_deploy_workflows(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
         is_deploy_run(runs, data.repos_with_deployments, ctx.github.deploy_workflow)
         & (runs["status"] == "completed")
     ]
-    state = deploy_runs["conclusion"].map({"success": "success", "failure": "failure"})
     finished = deploy_runs["updated_at"].fillna(deploy_runs["created_at"])
+    state = deploy_runs["conclusion"].map({"success": "success", "failure": "failure"})
+    state = state.where(finished < pd.Timestamp(ctx.end))  # an outcome after the end is unknown
     return pd.DataFrame(
         {
             "team": deploy_runs["team"].to_numpy(),
@@ -119,6 +123,7 @@ def _production_deployments(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
     better="higher",
     group="DevOps",
     source="github",
+    reads=("deployments", "deployment_statuses", "deploy_runs"),
     formula="successful production deployments ÷ (period days ÷ 7)",
     unknown_when="the team has no repository",
 )
@@ -142,6 +147,7 @@ def deployment_frequency_per_week(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="DevOps",
     source="github",
+    reads=("pull_requests", "deployments", "deployment_statuses", "deploy_runs"),
     formula="median over PRs merged to the default branch of "
     "(first production deploy ≥ merge − PR created)",
     unknown_when="no PR merged to the default branch in the period reached production",
@@ -196,6 +202,7 @@ def link_incidents(data: Inputs, deployments: pd.DataFrame) -> pd.DataFrame:
     better="lower",
     group="DevOps",
     source="github",
+    reads=("deployments", "deployment_statuses", "deploy_runs", "incidents"),
     formula="% of production deployments that failed or were followed by an incident "
     "before the next",
     unknown_when="no production deployment finished in the period",
@@ -224,6 +231,7 @@ def change_failure_rate_pct(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="DevOps",
     source="github",
+    reads=("incidents",),
     formula="median (closed − opened) of incidents closed in the period",
     unknown_when="no incident was closed in the period",
 )
@@ -248,6 +256,7 @@ def time_to_restore_hours(data: Inputs, ctx: MetricContext) -> Measured:
     better="higher",
     group="DevOps",
     source="github",
+    reads=("run_counts",),
     formula="% of completed workflow runs concluded success, excluding cancelled and skipped",
     unknown_when="no completed workflow run in the period",
 )
@@ -275,6 +284,7 @@ def ci_success_rate_pct(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="DevOps",
     source="github",
+    reads=("pull_requests",),
     formula="median (merged − created) of PRs merged in the period",
     unknown_when="no PR was merged in the period",
 )

@@ -67,6 +67,7 @@ def _latency(data: Inputs, q: float) -> Measured:
     better="lower",
     group="Endpoints",
     source="prometheus",
+    reads=("endpoint_buckets",),
     formula="histogram_quantile(0.5, sum by (le) (rate(<hist>_bucket{sel}[period]))) × 1000",
     unknown_when="no latency histogram is stored for the period",
 )
@@ -84,6 +85,7 @@ def endpoint_latency_p50_ms(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="Endpoints",
     source="prometheus",
+    reads=("endpoint_buckets",),
     formula="histogram_quantile(0.95, sum by (le) (rate(<hist>_bucket{sel}[period]))) × 1000",
     unknown_when="no latency histogram is stored for the period",
     target=lambda t: t.latency_p95_ms,
@@ -102,6 +104,7 @@ def endpoint_latency_p95_ms(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="Endpoints",
     source="prometheus",
+    reads=("endpoint_buckets",),
     formula="histogram_quantile(0.99, sum by (le) (rate(<hist>_bucket{sel}[period]))) × 1000",
     unknown_when="no latency histogram is stored for the period",
 )
@@ -118,6 +121,7 @@ def endpoint_latency_p99_ms(data: Inputs, ctx: MetricContext) -> Measured:
     better="higher",
     group="Endpoints",
     source="prometheus",
+    reads=("endpoint_days",),
     formula="sum(increase(<total>{sel}[period]))",
     unknown_when="no endpoint day is stored for the period",
 )
@@ -135,6 +139,7 @@ def endpoint_requests(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="Endpoints",
     source="prometheus",
+    reads=("endpoint_days",),
     formula="100 × failed-status increase ÷ total increase",
     unknown_when="the team's endpoints served no request in the period",
     target=lambda t: t.failure_rate_pct,
@@ -157,6 +162,7 @@ def endpoint_failure_pct(data: Inputs, ctx: MetricContext) -> Measured:
     better="higher",
     group="Endpoints",
     source="prometheus",
+    reads=("endpoint_days",),
     formula="100 × avg_over_time(up{sel}[period])",
     unknown_when="no availability (up) data is stored for the period",
     target=lambda t: t.availability_pct,

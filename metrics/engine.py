@@ -65,15 +65,35 @@ class MetricResult:
         }
 
 
+_NO_TEAM = ""
+"""A team name that cannot exist (the config refuses blank names): loading a frame for it
+yields an empty frame with the right columns and dtypes."""
+
+
 def load_inputs(
-    engine: Engine, period: Period, config: Config, teams: Iterable[str] | None = None
+    engine: Engine,
+    period: Period,
+    config: Config,
+    teams: Iterable[str] | None = None,
+    frames: Iterable[str] | None = None,
 ) -> Inputs:
-    """Load what the metrics read, as of the period end; one team is loaded alone."""
+    """Load what the metrics read, as of the period end.
+
+    `frames` names the `Inputs` frames to read (default: all); the others are
+    left empty, so computing a few metrics reads only what they need. One team
+    is loaded alone.
+    """
     team_list = tuple(teams) if teams is not None else tuple(loaders.team_names(engine))
     team = team_list[0] if len(team_list) == 1 else None
+    wanted = None if frames is None else set(frames)
+
+    def scope(frame: str) -> str | None:
+        return team if wanted is None or frame in wanted else _NO_TEAM
+
     history = Period(since=_BEGINNING, until=period.until)
     repos = loaders.team_repos(engine, team, before=period.end)
-    run_counts = loaders.workflow_run_counts(engine, team, period)
+    needs_runs = wanted is None or bool(wanted & {"run_counts", "deploy_runs"})
+    run_counts = loaders.workflow_run_counts(engine, team if needs_runs else _NO_TEAM, period)
     deploy_workflow = (config.github or GitHubConfig()).deploy_workflow
     with_deployments = frozenset(repos.loc[repos["has_deployments"], "repo"])
     candidates = run_counts[is_deploy_run(run_counts, with_deployments, deploy_workflow)]
@@ -82,20 +102,24 @@ def load_inputs(
     )
     return Inputs(
         teams=team_list,
-        models=loaders.registered_models(engine, team),
-        versions=loaders.model_versions(engine, team, history),
-        alias_observations=loaders.alias_observations(engine, team),
-        endpoint_days=loaders.endpoint_days(engine, team, period),
-        endpoint_buckets=loaders.endpoint_bucket_totals(engine, team, period),
-        pull_requests=loaders.pull_requests(engine, team, period, by="merged_at"),
+        models=loaders.registered_models(engine, scope("models")),
+        versions=loaders.model_versions(engine, scope("versions"), history),
+        alias_observations=loaders.alias_observations(engine, scope("alias_observations")),
+        endpoint_days=loaders.endpoint_days(engine, scope("endpoint_days"), period),
+        endpoint_buckets=loaders.endpoint_bucket_totals(engine, scope("endpoint_buckets"), period),
+        pull_requests=loaders.pull_requests(engine, scope("pull_requests"), period, by="merged_at"),
         run_counts=run_counts,
-        deploy_runs=loaders.workflow_runs_of(engine, deploy_workflows, team, period),
-        deployments=loaders.deployments(engine, team, period),
-        deployment_statuses=loaders.deployment_statuses(engine, team, period),
+        deploy_runs=loaders.workflow_runs_of(
+            engine, deploy_workflows, scope("deploy_runs"), period
+        ),
+        deployments=loaders.deployments(engine, scope("deployments"), period),
+        deployment_statuses=loaders.deployment_statuses(
+            engine, scope("deployment_statuses"), period
+        ),
         repos=repos,
-        incidents=loaders.incidents(engine, team, history),
-        meetings=loaders.meetings(engine, team, history),
-        attendees=loaders.meeting_attendees(engine, team, history),
+        incidents=loaders.incidents(engine, scope("incidents"), history),
+        meetings=loaders.meetings(engine, scope("meetings"), history),
+        attendees=loaders.meeting_attendees(engine, scope("attendees"), history),
     )
 
 
@@ -129,9 +153,25 @@ def _value(values: pd.Series, team: str) -> float | None:
     return float(value)
 
 
+def check_timezones(inputs: Inputs) -> None:
+    """Refuse naive timestamps: compared with UTC ones they would shift by the local offset."""
+    for name, value in vars(inputs).items():
+        if not isinstance(value, pd.DataFrame):
+            continue
+        for column, dtype in value.dtypes.items():
+            if pd.api.types.is_datetime64_dtype(dtype) and not isinstance(
+                dtype, pd.DatetimeTZDtype
+            ):
+                raise ValueError(
+                    f"inputs.{name}.{column} holds naive timestamps; "
+                    "localise them to UTC (Series.dt.tz_localize('UTC')) first"
+                )
+
+
 def compute_from_inputs(
     inputs: Inputs, config: Config, period: Period, metric_ids: Iterable[str] | None = None
 ) -> list[MetricResult]:
+    check_timezones(inputs)
     specs = catalog()
     wanted = list(specs) if metric_ids is None else list(metric_ids)
     unknown = [metric_id for metric_id in wanted if metric_id not in specs]
@@ -169,5 +209,12 @@ def compute_metrics(
     metric_ids: Iterable[str] | None = None,
 ) -> list[MetricResult]:
     """Every requested metric for every requested team (default: the store's teams)."""
-    inputs = load_inputs(engine, period, config, teams)
-    return compute_from_inputs(inputs, config, period, metric_ids)
+    wanted = None if metric_ids is None else list(metric_ids)
+    frames = None
+    if wanted is not None:
+        specs = catalog()
+        frames = {
+            frame for metric_id in wanted if metric_id in specs for frame in specs[metric_id].reads
+        }
+    inputs = load_inputs(engine, period, config, teams, frames)
+    return compute_from_inputs(inputs, config, period, wanted)

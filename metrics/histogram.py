@@ -26,7 +26,10 @@ def histogram_quantile(q: float, upper_bounds: Sequence[float], counts: Sequence
         return -math.inf
     if q > 1:
         return math.inf
-    pairs = sorted(zip(upper_bounds, counts, strict=True))
+    merged: dict[float, float] = {}
+    for bound, count in zip(upper_bounds, counts, strict=True):
+        merged[bound] = merged.get(bound, 0.0) + count  # as promql's coalesceBuckets
+    pairs = sorted(merged.items())
     if len(pairs) < 2 or not math.isinf(pairs[-1][0]):
         return math.nan
     bounds = [bound for bound, _ in pairs]
@@ -51,4 +54,6 @@ def histogram_quantile(q: float, upper_bounds: Sequence[float], counts: Sequence
         bucket_start = bounds[index - 1]
         bucket_count -= cumulative[index - 1]
         rank -= cumulative[index - 1]
+    if bucket_count == 0:
+        return math.nan
     return bucket_start + (bucket_end - bucket_start) * (rank / bucket_count)

@@ -83,6 +83,7 @@ def serving_versions(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
     better="higher",
     group="ModelOps",
     source="registry",
+    reads=("models", "versions"),
     formula="versions created in period ÷ team models ÷ (period days ÷ 30)",
     unknown_when="the team has no registered model",
     target=lambda t: 30 / t.retrain_every_days,
@@ -109,6 +110,7 @@ def retrains_per_model_per_30d(data: Inputs, ctx: MetricContext) -> Measured:
     better="higher",
     group="ModelOps",
     source="registry",
+    reads=("models", "versions"),
     formula="% of models whose newest version ≤ retrain_every_days old at period end",
     unknown_when="the team has no registered model",
     target=lambda _t: 100.0,
@@ -122,7 +124,7 @@ def models_meeting_retrain_target_pct(data: Inputs, ctx: MetricContext) -> Measu
     newest = data.versions.groupby(["team", "model"])["created_at"].max().rename("newest_at")
     rows = rows.merge(newest.reset_index(), on=["team", "model"], how="left")
     rows["age_days"] = (pd.Timestamp(ctx.end) - rows["newest_at"]) / _DAY
-    limit = rows["team"].map(ctx.target("retrain_every_days"))
+    limit = rows["team"].map(ctx.target("retrain_every_days")).astype(float)
     rows["meets_target"] = rows["age_days"] <= limit
     values = 100 * rows.groupby("team")["meets_target"].mean()
     return Measured(values, rows)
@@ -135,6 +137,7 @@ def models_meeting_retrain_target_pct(data: Inputs, ctx: MetricContext) -> Measu
     better="lower",
     group="ModelOps",
     source="registry",
+    reads=("models", "versions", "alias_observations"),
     formula="models whose serving version is older than stale_after_days at period end",
     unknown_when="no model of the team has a version before the period end",
     target=lambda _t: 0.0,
@@ -145,7 +148,7 @@ def stale_models(data: Inputs, ctx: MetricContext) -> Measured:
     production alias, else the newest) is older than `stale_after_days` at the
     period end. Models without any version are listed but not counted."""
     rows = serving_versions(data, ctx).copy()
-    limit = rows["team"].map(ctx.target("stale_after_days"))
+    limit = rows["team"].map(ctx.target("stale_after_days")).astype(float)
     rows["stale"] = rows["age_days"] > limit
     known = rows.dropna(subset=["serving_version"])
     values = known.groupby("team")["stale"].sum().astype(float)
@@ -159,6 +162,7 @@ def stale_models(data: Inputs, ctx: MetricContext) -> Measured:
     better="lower",
     group="ModelOps",
     source="registry",
+    reads=("versions", "alias_observations"),
     formula="median over versions deployed in period of (deployed_at − training run start)",
     unknown_when="no model version was deployed in the period",
     target=lambda t: t.time_to_deploy_hours,

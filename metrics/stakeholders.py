@@ -17,6 +17,7 @@ _DAY = pd.Timedelta(days=1)
     better="lower",
     group="Stakeholders",
     source="meetings",
+    reads=("meetings",),
     formula="period end − start of the last team meeting",
     unknown_when="no team meeting is recorded",
     target=lambda t: t.meeting_every_days,
@@ -38,6 +39,7 @@ def days_since_stakeholder_update(data: Inputs, ctx: MetricContext) -> Measured:
     better="higher",
     group="Stakeholders",
     source="meetings",
+    reads=("meetings",),
     formula="% of gaps between consecutive meetings (and last meeting → period end) "
     "≤ meeting_every_days",
     unknown_when="no team meeting is recorded",
@@ -59,7 +61,9 @@ def stakeholder_update_cadence_pct(data: Inputs, ctx: MetricContext) -> Measured
         ["team", "from", "to", "to_meeting"]
     ]
     rows = rows.assign(gap_days=(rows["to"] - rows["from"]) / _DAY)
-    rows["kept"] = rows["gap_days"] <= rows["team"].map(ctx.target("meeting_every_days"))
+    rows["kept"] = rows["gap_days"] <= rows["team"].map(ctx.target("meeting_every_days")).astype(
+        float
+    )
     values = 100 * rows.groupby("team")["kept"].mean()
     return Measured(values, rows.reset_index(drop=True))
 
@@ -71,6 +75,7 @@ def stakeholder_update_cadence_pct(data: Inputs, ctx: MetricContext) -> Measured
     better="higher",
     group="Stakeholders",
     source="meetings",
+    reads=("meetings", "attendees"),
     formula="mean over meetings of the share of the team's stakeholders who attended",
     unknown_when="the team lists no stakeholders or had no meeting in the period",
     target=lambda t: t.stakeholder_attendance_pct,
@@ -97,6 +102,6 @@ def stakeholder_attendance_pct(data: Inputs, ctx: MetricContext) -> Measured:
     came = present.groupby("meeting_id")["email"].nunique()
     rows = meetings[["team", "id", "title", "start"]].copy()
     rows["stakeholders_present"] = rows["id"].map(came).fillna(0).astype(int)
-    rows["share_pct"] = 100 * rows["stakeholders_present"] / rows["team"].map(counts)
+    rows["share_pct"] = 100 * rows["stakeholders_present"] / rows["team"].map(counts).astype(float)
     values = rows.groupby("team")["share_pct"].mean()
     return Measured(values, rows.drop(columns="id").reset_index(drop=True))

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 from streamlit.navigation.page import StreamlitPage
 
 from config import Config, LoadedConfig, resolve_secret
+from connectors.snapshots import ensure_demo_with_history
 from data.db import open_store_engine
-from data.demo import DemoInfo, demo_config, demo_info, ensure_demo
+from data.demo import DemoInfo, demo_config, demo_info
 from data.loaders import Period
 from data.store import store_version
 
@@ -77,12 +78,12 @@ def open_store(url: str) -> Engine:
 
 @st.cache_resource(show_spinner=False)
 def seed_demo(url: str) -> bool:
-    """Fill an empty store with the demo once; the resource lock stops two
-    sessions that start together from both generating it."""
-    return ensure_demo(open_store(url))
+    """Fill an empty store with the demo and its year of snapshots once; the resource
+    lock stops two sessions that start together from both generating it."""
+    return ensure_demo_with_history(open_store(url))
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def demo_state(url: str, version: int) -> tuple[DemoInfo | None, Config | None]:
     """The demo the store holds and its config (the large demo's teams are generated,
     which is worth doing once per store version, not on every rerun)."""

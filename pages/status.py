@@ -38,7 +38,7 @@ def _when(moment: pd.Timestamp | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _row_counts(_engine: Engine, key: StoreKey) -> dict[str, int]:
     return row_counts(_engine)
 

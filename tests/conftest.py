@@ -7,6 +7,7 @@ MLOPS_REQUIRE_SERVICES=1 (CI), where the same situation fails the test.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +82,25 @@ def engine(store_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with its year of snapshots, built once; copy it with `demo_store_at`."""
+    from connectors.snapshots import write_demo_with_history
+
+    path = tmp_path_factory.mktemp("demo-template") / "mlops.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    write_demo_with_history(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def demo_store_at(template: Path, target: Path) -> str:
+    """Copy the demo template to `target` (a SQLite file path) and return its URL."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"

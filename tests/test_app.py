@@ -21,6 +21,7 @@ from data.db import open_store_engine
 from data.loaders import Period
 from data.store import row_counts
 from pages.common import ALL_TEAMS, AppContext
+from tests.conftest import demo_store_at
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 STATUS = "pages/status.py"
@@ -56,9 +57,19 @@ def cell(frame: pd.DataFrame, row: str, column: str) -> str:
 
 
 @pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A private store and a working folder with no mlops.toml; returns the store URL."""
+def empty_app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty private store and a working folder with no mlops.toml; returns the store URL."""
     url = f"sqlite:///{tmp_path / 'store' / 'mlops.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("MLOPS_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return url
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_template: Path) -> str:
+    """A private copy of the demo store (with history) and no mlops.toml; returns its URL."""
+    url = demo_store_at(demo_template, tmp_path / "store" / "mlops.db")
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("MLOPS_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -86,8 +97,12 @@ def open_app(app_env: str) -> Callable[[], AppTest]:
     return start
 
 
-def test_first_start_generates_the_demo_and_says_so(open_app, store):
-    at = open_app()
+def test_first_start_generates_the_demo_and_says_so(empty_app_env):
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run().run()
+    assert not at.exception, at.exception
+    store = open_store_engine(empty_app_env)
+    assert row_counts(store)["metric_snapshot"] > 0  # a year of history comes with the demo
 
     banner = " ".join(str(info.value) for info in at.info)
     assert "Demo organisation" in banner
@@ -220,7 +235,7 @@ def test_status_page_follows_the_store_when_it_changes(open_app, store):
     assert "Platform" in at.sidebar.selectbox(key="team").options
 
 
-def test_real_config_names_missing_pieces_but_never_a_secret(app_env, tmp_path, monkeypatch, store):
+def test_real_config_names_missing_pieces_but_never_a_secret(empty_app_env, tmp_path, monkeypatch):
     config = tmp_path / "team.toml"
     config.write_text(
         '[github]\nbase_url = "https://bot:hunter2@ghe.example.com/api/v3"\n'
@@ -238,7 +253,7 @@ def test_real_config_names_missing_pieces_but_never_a_secret(app_env, tmp_path, 
     at.run().run()
 
     assert not at.exception
-    assert row_counts(store)["team"] == 0  # a real config never gets the demo
+    assert row_counts(open_store_engine(empty_app_env))["team"] == 0  # never the demo
     assert not any("Demo organisation" in str(info.value) for info in at.info)
     assert at.sidebar.selectbox(key="team").options == [ALL_TEAMS]
     text = page_text(at)
@@ -338,3 +353,22 @@ def test_status_page_shows_the_newest_run_of_each_source(open_app, store):
     assert cell(runs, "github", "Error") == "—"
     assert cell(runs, "mlflow", "Ended") == "—"
     assert "No sync has run yet" not in page_text(at)
+
+
+def test_real_config_on_a_demo_store_still_says_the_data_is_demo(
+    open_app, app_env, tmp_path, monkeypatch
+):
+    open_app()  # first start: the store gets the demo
+    config = tmp_path / "team.toml"
+    config.write_text('[[teams]]\nname = "Alpha"\n', encoding="utf-8")
+    monkeypatch.setenv("MLOPS_CONFIG", str(config))
+
+    at = open_app()
+
+    banner = " ".join(str(info.value) for info in at.info)
+    assert "Demo organisation" in banner
+    assert f"`{app_env}` holds the demo" in banner
+    context = context_of(at)
+    assert not context.loaded.is_demo
+    assert [team.name for team in context.config.teams] == ["Alpha"]
+    assert at.sidebar.selectbox(key="team").options == [ALL_TEAMS, *DEMO_TEAMS]

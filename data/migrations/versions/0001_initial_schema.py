@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 07:40:51.608253
+Create Date: 2026-11-24 08:05:52.947154
 """
 
 from collections.abc import Sequence
@@ -326,7 +326,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("workflow_run", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_workflow_run_repo_created", ["repo_id", "created_at"], unique=False
+            "ix_workflow_run_repo_created",
+            ["repo_id", "created_at", "workflow_name", "head_branch", "status", "conclusion"],
+            unique=False,
         )
 
     op.create_table(

@@ -1,0 +1,268 @@
+"""The dashboard as a user meets it: `streamlit run app.py`, then headless Chromium.
+
+AppTest cannot see what the browser does with the URL (bound widgets write the
+query string client-side) nor whether the page renders, so this drives the
+real server and a real browser. Screenshots land in test-artifacts/screenshots/;
+with MLOPS_UPDATE_DOCS_SCREENSHOTS=1 the Status page's also replaces
+docs/screenshot-status.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import service_missing
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-status.png"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+BANNER = "Demo organisation"
+SERVER_START_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _health(base_url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
+            return str(answer.read().decode())
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`streamlit run app.py` on a free port, a fresh SQLite store, and no mlops.toml."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    # Run where no mlops.toml can be found, with the project's Streamlit settings.
+    shutil.copytree(ROOT / ".streamlit", workdir / ".streamlit")
+    (workdir / ".streamlit" / "secrets.toml").unlink(missing_ok=True)
+    env = {name: value for name, value in os.environ.items() if name != "MLOPS_CONFIG"}
+    env["DATABASE_URL"] = f"sqlite:///{workdir / 'mlops.db'}"
+    env["PYTHONUNBUFFERED"] = "1"
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = workdir / "streamlit.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                # Files others edit while the test runs must not rerun the app under it.
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        body = None
+        while time.monotonic() < deadline and process.poll() is None:
+            body = _health(base_url)
+            if body is not None:
+                break
+            time.sleep(0.25)
+        if body is None:
+            pytest.fail(f"streamlit did not answer /_stcore/health:\n{log.read_text()}")
+        assert body == "ok"
+        yield Server(base_url=base_url, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        service_missing(f"Debian's chromium is not installed at {CHROMIUM}")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        service_missing("the playwright Python package is not installed")
+    expect.set_options(timeout=30_000)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser tab; when the test fails, what it showed is kept for the CI log."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(60_000)
+    failed_before = request.session.testsfailed
+    yield opened
+    if request.session.testsfailed > failed_before:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        opened.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"))
+        print(f"URL at failure: {opened.url}\nserver log:\n{server.log.read_text()}")
+    context.close()
+
+
+def _settle(page: Page) -> None:
+    """Wait until the script run is over and the app shell is drawn."""
+    page.wait_for_selector(IDLE)
+    page.get_by_text(BANNER).first.wait_for()
+    page.wait_for_selector(IDLE)
+
+
+def _assert_no_error(page: Page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+
+
+def _screenshot(page: Page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main block, not the document, so
+    the viewport is stretched to the content's height for the shot."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    viewport = page.viewport_size or {"width": 1440, "height": 1000}
+    height = page.evaluate(
+        "Math.max(...Array.from(document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stMainBlockContainer]'), e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
+    return path
+
+
+def _query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def _team_box(page: Page) -> Locator:
+    """The sidebar's team selector; its value is the team shown as chosen."""
+    return page.get_by_role("combobox", name="Team")
+
+
+def test_health_probe_answers_exactly_ok(server: Server) -> None:
+    assert _health(server.base_url) == "ok"
+
+
+def test_dashboard_status_page_and_shareable_selection(page: Page, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(server.base_url)
+    _settle(page)
+    _assert_no_error(page)
+    assert "python cli.py init" in page.inner_text("[data-testid='stAlert']")
+    _screenshot(page, "home")
+
+    # The Status page, through the sidebar menu once there is more than one page
+    # (Streamlit hides the menu for a single page, which is then the landing page).
+    link = page.locator("[data-testid='stSidebarNav'] a", has_text="Settings / Status")
+    if link.count():
+        link.first.click()
+        _settle(page)
+    page.get_by_role("heading", name="Settings / Status").wait_for()
+    page.get_by_text("No sync has run yet").wait_for()
+    _assert_no_error(page)
+    body = page.inner_text("body")
+    assert "team_repo" in body  # the row counts table is drawn
+    status_png = _screenshot(page, "status")
+    if os.environ.get("MLOPS_UPDATE_DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(status_png, DOCS_SCREENSHOT)
+
+    # Choosing a team writes it into the URL ...
+    _team_box(page).click()
+    page.get_by_role("option", name="Fraud Detection").click()
+    page.wait_for_url(lambda url: "team=Fraud" in url)
+    _settle(page)
+    assert _query(page)["team"] == ["Fraud Detection"]
+    expect(_team_box(page)).to_have_value("Fraud Detection")
+    _assert_no_error(page)
+    _screenshot(page, "team-selected")
+
+    # ... so reloading (or sharing) the link restores it.
+    page.reload()
+    _settle(page)
+    assert _query(page)["team"] == ["Fraud Detection"]
+    expect(_team_box(page)).to_have_value("Fraud Detection")
+    _assert_no_error(page)
+
+
+def test_a_link_with_team_and_period_opens_that_view(page: Page, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    today = dt.datetime.now(dt.UTC).date()
+    since, until = today - dt.timedelta(days=29), today - dt.timedelta(days=1)
+    page.goto(
+        f"{server.base_url}/?team=Recommendations"
+        f"&period={since.isoformat()}&period={until.isoformat()}"
+    )
+    _settle(page)
+    _assert_no_error(page)
+
+    expect(_team_box(page)).to_have_value("Recommendations")
+    dates = page.locator("[data-testid='stSidebar'] [data-testid='stDateInput'] input[type=date]")
+    expect(dates).to_have_count(2)
+    expect(dates.nth(0)).to_have_value(since.isoformat())
+    expect(dates.nth(1)).to_have_value(until.isoformat())
+    assert _query(page)["period"] == [since.isoformat(), until.isoformat()]

@@ -1,0 +1,1 @@
+"""Metric engine tests: hand-made frames in, hand-worked values out."""
