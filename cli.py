@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -226,6 +227,122 @@ def metrics(
                 tier(result.metric_id, result.value) or "",
             )
         wide.print(table)
+
+
+class ScoreFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def score(
+    config_file: ConfigOption = None,
+    team: TeamOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    output: Annotated[
+        ScoreFormat, typer.Option("--format", help="table or json.")
+    ] = ScoreFormat.table,
+) -> None:
+    """Pillar scores, levels, check results and next steps per team."""
+    from metrics.maturity import score_teams
+    from metrics.rubric import RubricError
+
+    period = _period(since, until)
+    loaded = _load(config_file)
+    engine = _open(loaded)
+    try:
+        scores = score_teams(
+            engine, _effective_config(loaded, engine), period, _teams(engine, team)
+        )
+    except RubricError as exc:
+        fail(str(exc))
+    if output is ScoreFormat.json:
+        sys.stdout.write(json.dumps([s.as_record() for s in scores], indent=2, default=str) + "\n")
+        return
+    wide = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+    for team_score in scores:
+        table = Table(
+            title=f"{team_score.team} · level {team_score.overall_level} · "
+            f"{_number(team_score.overall_score)} % · {period.since} – {period.until}",
+            title_justify="left",
+        )
+        for column in (
+            "pillar",
+            "level",
+            "score %",
+            "coverage %",
+            "pass",
+            "fail",
+            "unknown",
+            "waived",
+        ):
+            table.add_column(column, justify="left" if column == "pillar" else "right")
+        for name, pillar in team_score.pillars.items():
+            counts = dict.fromkeys(("pass", "fail", "unknown", "waived"), 0)
+            for status in pillar.checks:
+                counts[status.status] += 1
+            table.add_row(
+                name,
+                str(pillar.level),
+                _number(pillar.score),
+                _number(pillar.coverage),
+                *(str(counts[state]) for state in ("pass", "fail", "unknown", "waived")),
+            )
+        wide.print(table)
+        google, microsoft, test_score = (
+            team_score.crosswalk[name] for name in ("google", "microsoft", "ml_test_score")
+        )
+        wide.print(
+            f"  Google MLOps level {google['level']} ({google['name']}); "
+            f"Microsoft level {microsoft['level']} ({microsoft['name']}); "
+            f"ML Test Score ≈ {test_score['final']:g}",
+            markup=False,
+        )
+        for step in team_score.next_steps[:3]:
+            wide.print(
+                f"  next: [{step.check.pillar} L{step.check.level}] {step.check.title} "
+                f"({step.status}) — {step.check.how_to_fix}",
+                markup=False,
+            )
+        for status in team_score.contradictions:
+            wide.print(f"  contradiction: {status.check.id}: {status.contradiction}", markup=False)
+
+
+class ScanFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def scan(
+    target: Annotated[str, typer.Argument(help="A local checkout (PATH) or OWNER/REPO.")],
+    config_file: ConfigOption = None,
+    output: Annotated[
+        ScanFormat, typer.Option("--format", help="table or json.")
+    ] = ScanFormat.table,
+) -> None:
+    """Run the rubric's repository checks on a local checkout."""
+    from metrics.rubric import RubricError, load_rubric
+    from metrics.scan import ScanError, render_table, scan_local
+
+    _load(config_file)
+    path = Path(target)
+    if not path.exists() and re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", target):
+        fail(
+            f"scanning the GitHub repository {target} needs the GitHub connector, which is not "
+            "built yet; clone it and run `cli.py scan PATH` on the checkout"
+        )
+    try:
+        results = scan_local(path, load_rubric())
+    except (ScanError, RubricError) as exc:
+        fail(str(exc))
+    if output is ScanFormat.json:
+        sys.stdout.write(json.dumps([r.as_record() for r in results], indent=2) + "\n")
+        return
+    Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(
+        render_table(results, title=f"{path.resolve().name}: repository checks")
+    )
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
-"""Daily metric snapshots: what keeps trends alive after sources forget.
+"""Daily metric and maturity snapshots: what keeps trends alive after sources forget.
 
-A snapshot of day D stores every metric of every team for the 90 days ending
-on D, computed as of D's end. Sources keep little history (Prometheus: 15
+A snapshot of day D stores every metric and pillar score of every team for the
+90 days ending on D, computed as of D's end. Sources keep little history (Prometheus: 15
 days by default), so trends over months are drawn from these rows.
 """
 
@@ -13,13 +13,20 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from config import Config
-from data.demo import DemoSummary, demo_info, demo_plan, ensure_demo, write_demo
+from data.demo import DemoSummary, demo_info, demo_plan, demo_scans, ensure_demo, write_demo
 from data.loaders import Period
 from data.store import key_to_id, upsert_rows, write_transaction
-from data.tables import MetricSnapshot, Team
-from metrics.engine import MetricResult, compute_metrics
+from data.tables import MetricSnapshot, Repo, RepoScan, ScanCheckResult, ScoreSnapshot, Team
+from metrics.engine import MetricResult, compute_from_inputs, load_inputs
+from metrics.maturity import TeamScore, score_from_inputs
+from metrics.repo_detectors import RepoSnapshot
+from metrics.rubric import load_rubric
+from metrics.scan import scan_repository
 
 SNAPSHOT_WINDOW_DAYS = 90
+DEMO_HISTORY_STEP_DAYS = 14
+"""The demo's year of history is a snapshot every two weeks: enough for monthly trends,
+and quick enough (about 27 snapshots) for a first start."""
 
 
 def snapshot_period(day: date) -> Period:
@@ -44,20 +51,51 @@ def _records(
     ]
 
 
-def snapshot_metrics(engine: Engine, config: Config, day: date) -> int:
-    """Compute and store every team's metrics for `day`; returns the rows written."""
-    results = compute_metrics(engine, config, snapshot_period(day))
+def _score_records(
+    scores: Iterable[TeamScore], team_ids: dict[str, int], day: date
+) -> list[dict[str, object]]:
+    records: list[dict[str, object]] = []
+    for score in scores:
+        if score.team not in team_ids:
+            continue
+        pillars = [(name, p.score, p.level, p.coverage) for name, p in score.pillars.items()]
+        decided = [p.coverage for p in score.pillars.values() if p.coverage is not None]
+        overall_coverage = sum(decided) / len(decided) if decided else None
+        pillars.append(("overall", score.overall_score, score.overall_level, overall_coverage))
+        records += [
+            {
+                "team_id": team_ids[score.team],
+                "day": day,
+                "pillar": pillar,
+                "score": value,
+                "level": level,
+                "coverage": coverage,
+                "rubric_version": score.rubric_version,
+            }
+            for pillar, value, level, coverage in pillars
+        ]
+    return records
+
+
+def snapshot_day(engine: Engine, config: Config, day: date) -> int:
+    """Compute and store every team's metrics and maturity for `day`; returns rows written."""
+    period = snapshot_period(day)
+    inputs = load_inputs(engine, period, config)
+    results = compute_from_inputs(inputs, config, period)
+    scores = score_from_inputs(engine, config, period, inputs, results)
     with write_transaction(engine) as connection:
         team_ids = key_to_id(connection, Team)
-        return upsert_rows(connection, MetricSnapshot, _records(results, team_ids, day))
+        written = upsert_rows(connection, MetricSnapshot, _records(results, team_ids, day))
+        written += upsert_rows(connection, ScoreSnapshot, _score_records(scores, team_ids, day))
+        return written
 
 
-def backfill_metrics(
+def backfill_snapshots(
     engine: Engine,
     config: Config,
     first_day: date,
     last_day: date,
-    step_days: int = 7,
+    step_days: int = DEMO_HISTORY_STEP_DAYS,
     progress: Callable[[date], None] | None = None,
 ) -> int:
     """Snapshots every `step_days` from `last_day` back to `first_day` (last_day always)."""
@@ -70,7 +108,7 @@ def backfill_metrics(
     for day in reversed(days):
         if progress is not None:
             progress(day)
-        written += snapshot_metrics(engine, config, day)
+        written += snapshot_day(engine, config, day)
     return written
 
 
@@ -80,10 +118,13 @@ def write_demo_with_history(
     reset: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """The demo organisation plus a year of weekly metric snapshots, so trends show at once."""
+    """The demo organisation plus a year of snapshots, so trends show at once."""
     summary = write_demo(engine, size=size, reset=reset, progress=progress)
+    if progress is not None:
+        progress("demo: repository checks…")
+    scan_demo_repositories(engine, size, summary.anchor)
     config = demo_plan(size).config
-    backfill_metrics(
+    backfill_snapshots(
         engine,
         config,
         summary.anchor - timedelta(days=364),
@@ -99,7 +140,32 @@ def ensure_demo_with_history(engine: Engine) -> bool:
         return False
     info = demo_info(engine)
     if info is not None:
-        backfill_metrics(
+        scan_demo_repositories(engine, info.size, info.anchor)
+        backfill_snapshots(
             engine, demo_plan(info.size).config, info.anchor - timedelta(days=364), info.anchor
         )
     return True
+
+
+def scan_demo_repositories(engine: Engine, size: str, anchor: date) -> int:
+    """Run the real repository checks on the demo's repository files and store the results."""
+    scans = demo_scans(size, anchor)
+    rubric = load_rubric()
+    with write_transaction(engine) as connection:
+        repo_ids = key_to_id(connection, Repo, {scan.repo for scan in scans})
+        scan_ids = key_to_id(
+            connection, RepoScan, [(repo_ids[scan.repo], scan.commit_sha) for scan in scans]
+        )
+        rows = [
+            {
+                "scan_id": scan_ids[(repo_ids[scan.repo], scan.commit_sha)],
+                "check_id": result.id,
+                "status": result.status,
+                "evidence": result.evidence,
+            }
+            for scan in scans
+            for result in scan_repository(
+                RepoSnapshot.from_files(scan.files, label=scan.repo), rubric
+            )
+        ]
+        return upsert_rows(connection, ScanCheckResult, rows)

@@ -29,6 +29,7 @@ from config import DEMO_CONFIG_PATH, Config, EndpointConfig, TeamConfig, load_co
 from data.store import get_meta, key_to_id, set_meta, upsert_rows, write_transaction
 from data.tables import (
     ENTITY_TABLES,
+    AlertRule,
     AliasObservation,
     AppMeta,
     Attestation,
@@ -103,6 +104,7 @@ class Profile:
 class DemoPlan:
     """What to generate: the organisation's config plus each team's profile and volumes."""
 
+    size: str
     config: Config
     profiles: dict[str, Profile]
     repo_templates: dict[str, list[str]]
@@ -155,6 +157,7 @@ def demo_plan(size: str = "small") -> DemoPlan:
         }
         volumes = {key: int(value) for key, value in raw["large"].items()}
     return DemoPlan(
+        size=size,
         config=config,
         profiles=profiles,
         repo_templates=raw["repo_templates"],
@@ -288,7 +291,6 @@ def _write_github(ctx: _Context) -> None:
         _write_workflow_runs(ctx, repo, repo_id, profile, repo_index)
         _write_incidents(ctx, repo, repo_id, profile, deploy_times)
         _write_releases(ctx, repo, repo_id, deploy_times)
-        _write_scan(ctx, repo, repo_id, profile)
 
 
 def _write_pull_requests(
@@ -487,17 +489,56 @@ def _write_releases(
     ctx.writer.upsert(Release, rows)
 
 
-def _write_scan(ctx: _Context, repo: str, repo_id: int, profile: Profile) -> None:
-    paths = ctx.plan.repo_templates[profile["repo_template"]]
+@dataclass(frozen=True)
+class DemoScan:
+    """One scan of a demo repository: when, at which commit, and its files' text."""
+
+    repo: str
+    commit_sha: str
+    scanned_at: datetime
+    files: dict[str, str]
+
+
+def demo_scans(size: str, anchor: date) -> list[DemoScan]:
+    """Every demo repository scanned a year ago and today, with the templates' texts.
+
+    The demo writes the scans' paths; the connectors run the real repository checks
+    on these files (data/ does not import metrics/), so scan results are what the
+    detectors say, not invented.
+    """
+    plan = demo_plan(size)
+    with (PROFILES_PATH.parent / "repo_files.toml").open("rb") as handle:
+        texts: dict[str, dict[str, str]] = tomllib.load(handle)
+    end = datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC)
+    moments = (end - timedelta(days=plan.days - 14), end - timedelta(hours=2))
+    scans = []
+    for repo, profile in sorted(_owner_profiles(plan).items()):
+        for index, (template, moment) in enumerate(
+            zip(profile["repo_template"], moments, strict=True)
+        ):
+            files = {
+                path: texts.get(template, {}).get(path, "").lstrip("\n")
+                for path in plan.repo_templates[template]
+            }
+            sha = f"{zlib.crc32(f'{repo}/{index}'.encode()):08x}{'0' * 32}"
+            scans.append(DemoScan(repo, sha, moment, files))
+    return scans
+
+
+def _write_scans(ctx: _Context) -> None:
+    connection = ctx.writer.connection
+    scans = demo_scans(ctx.plan.size, ctx.anchor.date())
+    repo_ids = key_to_id(connection, Repo, {scan.repo for scan in scans})
     ctx.writer.upsert(
         RepoScan,
         [
             {
-                "repo_id": repo_id,
-                "commit_sha": f"{zlib.crc32(repo.encode()):08x}{'0' * 32}",
-                "scanned_at": ctx.anchor - timedelta(hours=2),
-                "paths": sorted(paths),
+                "repo_id": repo_ids[scan.repo],
+                "commit_sha": scan.commit_sha,
+                "scanned_at": scan.scanned_at,
+                "paths": sorted(scan.files),
             }
+            for scan in scans
         ],
     )
 
@@ -740,6 +781,32 @@ def _write_assessments(ctx: _Context) -> None:
     ctx.writer.upsert(Waiver, waivers)
 
 
+def _write_alert_rules(ctx: _Context) -> None:
+    """Each team's alert kinds per endpoint, plus the platform's resource alerts."""
+    templates: dict[str, list[dict[str, str]]] = _read_profiles()["alert_templates"]
+    seen = ctx.anchor - timedelta(hours=1)
+    rows = [
+        {"group_name": "platform", "name": rule["name"], "expr": rule["expr"], "seen_at": seen}
+        for rule in templates["resources"]
+    ]
+    for team in ctx.plan.config.teams:
+        for kind in ctx.plan.profiles[team.name]["alerts"]:
+            for endpoint in team.endpoints:
+                job = endpoint.name
+                rows += [
+                    {
+                        "group_name": f"{job}.rules",
+                        "name": rule["name"],
+                        "expr": rule["expr"].replace("{job}", job),
+                        "duration_seconds": 300.0,
+                        "labels": {"severity": "page" if kind == "service" else "ticket"},
+                        "seen_at": seen,
+                    }
+                    for rule in templates[kind]
+                ]
+    ctx.writer.upsert(AlertRule, rows)
+
+
 _STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("teams, repositories and endpoints", _write_organisation),
     ("pull requests, CI runs, deployments and incidents", _write_github),
@@ -747,6 +814,8 @@ _STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("endpoint daily aggregates", _write_endpoints),
     ("stakeholder meetings", _write_meetings),
     ("attestations and waivers", _write_assessments),
+    ("repository scans", _write_scans),
+    ("alerting rules", _write_alert_rules),
 )
 
 

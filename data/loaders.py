@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, String, func, select, tuple_, type
 from sqlalchemy.engine import Engine
 
 from data.tables import (
+    AlertRule,
     AliasObservation,
     Attestation,
     Deployment,
@@ -35,6 +36,7 @@ from data.tables import (
     Release,
     Repo,
     RepoScan,
+    ScanCheckResult,
     ScoreSnapshot,
     SyncRun,
     Team,
@@ -509,3 +511,47 @@ def endpoint_bucket_totals(
         .group_by(*keys)
     )
     return _frame(engine, statement)
+
+
+def scan_results(
+    engine: Engine, team: str | None = None, before: datetime | None = None
+) -> pd.DataFrame:
+    """The check results of each of the team's repositories' newest scan (before `before`)."""
+    scan, result, repo, link, team_table = (
+        _t(RepoScan),
+        _t(ScanCheckResult),
+        _t(Repo),
+        _t(TeamRepo),
+        _t(Team),
+    )
+    newest_query = select(scan.c.repo_id, func.max(scan.c.scanned_at).label("scanned_at"))
+    if before is not None:
+        newest_query = newest_query.where(scan.c.scanned_at < before)
+    newest = newest_query.group_by(scan.c.repo_id).subquery()
+    statement = (
+        select(
+            team_table.c.name.label("team"),
+            repo.c.full_name.label("repo"),
+            scan.c.commit_sha,
+            scan.c.scanned_at,
+            result.c.check_id,
+            result.c.status,
+            result.c.evidence,
+        )
+        .join(
+            newest,
+            (newest.c.repo_id == scan.c.repo_id) & (newest.c.scanned_at == scan.c.scanned_at),
+        )
+        .join(result, result.c.scan_id == scan.c.id)
+        .join(repo, repo.c.id == scan.c.repo_id)
+        .join(link, link.c.repo_id == repo.c.id)
+        .join(team_table, team_table.c.id == link.c.team_id)
+        .where(*_team_filter(team))
+    )
+    return _frame(engine, statement, ("scanned_at",))
+
+
+def alert_rules(engine: Engine) -> pd.DataFrame:
+    """Every alerting rule the Prometheus sync found (rules are not owned by a team)."""
+    rules = _t(AlertRule)
+    return _frame(engine, select(*[c for c in rules.c if c.name != "id"]), ("seen_at",))

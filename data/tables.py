@@ -395,9 +395,10 @@ class ScoreSnapshot(Keyed, table=True):
     team_id: int = Field(foreign_key="team.id", ondelete="CASCADE")
     day: date
     pillar: str
-    score: float
+    """DataOps, DevOps, ModelOps, or "overall"."""
+    score: float | None = None
     level: int
-    coverage: float
+    coverage: float | None = None
     rubric_version: str
 
 

@@ -82,13 +82,13 @@ def test_team_target_overrides_apply_only_to_the_keys_they_set() -> None:
     defaults = config.targets
 
     fraud = config.targets_for("Fraud Detection")
-    assert fraud.latency_p95_ms == 200
+    assert fraud.latency_p95_ms == 250
     assert fraud.retrain_every_days == 14
     assert fraud.stale_after_days == defaults.stale_after_days == 90
     assert fraud.failure_rate_pct == defaults.failure_rate_pct
 
     search = config.targets_for("Search Ranking")
-    assert search.latency_p95_ms == 150
+    assert search.latency_p95_ms == 200
     assert search.retrain_every_days == 30
 
     assert config.targets_for("Recommendations") == defaults

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:05:52.947154
+Create Date: 2026-11-24 08:38:15.001314
 """
 
 from collections.abc import Sequence
@@ -265,9 +265,9 @@ def upgrade() -> None:
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("pillar", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=True),
         sa.Column("level", sa.Integer(), nullable=False),
-        sa.Column("coverage", sa.Float(), nullable=False),
+        sa.Column("coverage", sa.Float(), nullable=True),
         sa.Column("rubric_version", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["team.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
