@@ -59,9 +59,9 @@ def _score_records(
         if score.team not in team_ids:
             continue
         pillars = [(name, p.score, p.level, p.coverage) for name, p in score.pillars.items()]
-        decided = [p.coverage for p in score.pillars.values() if p.coverage is not None]
-        overall_coverage = sum(decided) / len(decided) if decided else None
-        pillars.append(("overall", score.overall_score, score.overall_level, overall_coverage))
+        pillars.append(
+            ("overall", score.overall_score, score.overall_level, score.overall_coverage)
+        )
         records += [
             {
                 "team_id": team_ids[score.team],

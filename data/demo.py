@@ -510,12 +510,13 @@ def demo_scans(size: str, anchor: date) -> list[DemoScan]:
     with (PROFILES_PATH.parent / "repo_files.toml").open("rb") as handle:
         texts: dict[str, dict[str, str]] = tomllib.load(handle)
     end = datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC)
-    moments = (end - timedelta(days=plan.days - 14), end - timedelta(hours=2))
+    first, last = end - timedelta(days=plan.days + 1), end - timedelta(hours=2)
     scans = []
     for repo, profile in sorted(_owner_profiles(plan).items()):
-        for index, (template, moment) in enumerate(
-            zip(profile["repo_template"], moments, strict=True)
-        ):
+        templates: list[str] = profile["repo_template"]
+        step = (last - first) / max(len(templates) - 1, 1)
+        moments = [first + step * index for index in range(len(templates))]
+        for index, (template, moment) in enumerate(zip(templates, moments, strict=True)):
             files = {
                 path: texts.get(template, {}).get(path, "").lstrip("\n")
                 for path in plan.repo_templates[template]
@@ -784,13 +785,19 @@ def _write_assessments(ctx: _Context) -> None:
 def _write_alert_rules(ctx: _Context) -> None:
     """Each team's alert kinds per endpoint, plus the platform's resource alerts."""
     templates: dict[str, list[dict[str, str]]] = _read_profiles()["alert_templates"]
-    seen = ctx.anchor - timedelta(hours=1)
     rows = [
-        {"group_name": "platform", "name": rule["name"], "expr": rule["expr"], "seen_at": seen}
+        {
+            "group_name": "platform",
+            "name": rule["name"],
+            "expr": rule["expr"],
+            "seen_at": ctx.start - timedelta(days=1),
+        }
         for rule in templates["resources"]
     ]
     for team in ctx.plan.config.teams:
-        for kind in ctx.plan.profiles[team.name]["alerts"]:
+        profile = ctx.plan.profiles[team.name]
+        seen = ctx.anchor - timedelta(days=int(profile["alerts_since_days"]), hours=1)
+        for kind in profile["alerts"]:
             for endpoint in team.endpoints:
                 job = endpoint.name
                 rows += [

@@ -285,48 +285,39 @@ def _day_filter(column: Any, period: Period | None) -> list[ColumnElement[bool]]
     return [] if period is None else [column >= period.since, column <= period.until]
 
 
-def endpoint_days(
-    engine: Engine, team: str | None = None, period: Period | None = None
+def _endpoint_entity(
+    engine: Engine, model: Any, columns: Sequence[str], team: str | None, period: Period | None
 ) -> pd.DataFrame:
-    daily, endpoint, team_table = _t(EndpointDaily), _t(Endpoint), _t(Team)
+    table, endpoint, team_table = _t(model), _t(Endpoint), _t(Team)
     statement = (
         select(
             team_table.c.name.label("team"),
             endpoint.c.name.label("endpoint"),
-            daily.c.day,
-            daily.c.requests,
-            daily.c.failures,
-            daily.c.availability_ratio,
+            *[table.c[name] for name in columns],
         )
-        .join(endpoint, endpoint.c.id == daily.c.endpoint_id)
+        .join(endpoint, endpoint.c.id == table.c.endpoint_id)
         .join(team_table, team_table.c.id == endpoint.c.team_id)
-        .where(*_team_filter(team), *_day_filter(daily.c.day, period))
+        .where(*_team_filter(team), *_day_filter(table.c.day, period))
     )
     frame = _frame(engine, statement)
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     return frame
+
+
+def endpoint_days(
+    engine: Engine, team: str | None = None, period: Period | None = None
+) -> pd.DataFrame:
+    """Each endpoint's stored days: requests, failures and mean `up`."""
+    columns = ("day", "requests", "failures", "availability_ratio")
+    return _endpoint_entity(engine, EndpointDaily, columns, team, period)
 
 
 def endpoint_buckets(
     engine: Engine, team: str | None = None, period: Period | None = None
 ) -> pd.DataFrame:
-    """Daily histogram bucket increases per `le` (seconds; `inf` for +Inf)."""
-    bucket, endpoint, team_table = _t(EndpointLatencyBucket), _t(Endpoint), _t(Team)
-    statement = (
-        select(
-            team_table.c.name.label("team"),
-            endpoint.c.name.label("endpoint"),
-            bucket.c.day,
-            bucket.c.le,
-            bucket.c.count,
-        )
-        .join(endpoint, endpoint.c.id == bucket.c.endpoint_id)
-        .join(team_table, team_table.c.id == endpoint.c.team_id)
-        .where(*_team_filter(team), *_day_filter(bucket.c.day, period))
-    )
-    frame = _frame(engine, statement)
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame
+    """Daily histogram bucket increases per `le` (seconds; `inf` for +Inf), for day-by-day
+    views; the metrics read `endpoint_bucket_totals`."""
+    return _endpoint_entity(engine, EndpointLatencyBucket, ("day", "le", "count"), team, period)
 
 
 def meetings(engine: Engine, team: str | None = None, period: Period | None = None) -> pd.DataFrame:

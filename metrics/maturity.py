@@ -99,6 +99,7 @@ class TeamScore:
     pillars: dict[str, PillarScore]
     overall_score: float | None
     overall_level: int
+    overall_coverage: float | None
     next_steps: tuple[NextStep, ...]
     crosswalk: dict[str, Any] = field(default_factory=dict)
 
@@ -114,7 +115,11 @@ class TeamScore:
         """The documented `score --format json` shape (DESIGN §5)."""
         return {
             "team": self.team,
-            "overall": {"score": self.overall_score, "level": self.overall_level},
+            "overall": {
+                "score": self.overall_score,
+                "level": self.overall_level,
+                "coverage": self.overall_coverage,
+            },
             "pillars": {name: pillar.as_record() for name, pillar in self.pillars.items()},
             "next_steps": [step.as_record() for step in self.next_steps],
             "crosswalk": self.crosswalk,
@@ -320,6 +325,7 @@ def score_team(
     counted = [s for s in statuses if s.status != "waived"]
     total = sum(s.check.weight for s in counted)
     passed = sum(s.check.weight for s in counted if s.status == "pass")
+    decided = sum(s.check.weight for s in counted if s.status in ("pass", "fail"))
     return TeamScore(
         team=team,
         period=period,
@@ -327,6 +333,7 @@ def score_team(
         pillars=pillars,
         overall_score=100 * passed / total if total else None,
         overall_level=min(pillar.level for pillar in pillars.values()),
+        overall_coverage=100 * decided / total if total else None,
         next_steps=next_steps(pillars),
         crosswalk=crosswalk(rubric, statuses),
     )
