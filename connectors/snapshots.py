@@ -112,6 +112,12 @@ def backfill_snapshots(
     return written
 
 
+def demo_history_start(size: str, anchor: date) -> date:
+    """The first day whose 90-day window lies wholly inside the demo's year: earlier
+    snapshots would average over days with no data and draw a false ramp."""
+    return anchor - timedelta(days=demo_plan(size).days - SNAPSHOT_WINDOW_DAYS)
+
+
 def write_demo_with_history(
     engine: Engine,
     size: str = "small",
@@ -127,7 +133,7 @@ def write_demo_with_history(
     backfill_snapshots(
         engine,
         config,
-        summary.anchor - timedelta(days=364),
+        demo_history_start(size, summary.anchor),
         summary.anchor,
         progress=None if progress is None else lambda day: progress(f"snapshots: {day}…"),
     )
@@ -142,7 +148,10 @@ def ensure_demo_with_history(engine: Engine) -> bool:
     if info is not None:
         scan_demo_repositories(engine, info.size, info.anchor)
         backfill_snapshots(
-            engine, demo_plan(info.size).config, info.anchor - timedelta(days=364), info.anchor
+            engine,
+            demo_plan(info.size).config,
+            demo_history_start(info.size, info.anchor),
+            info.anchor,
         )
     return True
 
