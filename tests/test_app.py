@@ -121,6 +121,13 @@ def test_first_start_generates_the_demo_and_says_so(empty_app_env):
     ]
 
 
+def test_the_landing_page_is_the_overview(open_app):
+    at = open_app()
+
+    assert [title.value for title in at.title] == ["Overview"]
+    assert not at.error
+
+
 def test_sidebar_lists_the_store_teams_and_a_90_day_period(open_app):
     at = open_app()
 
@@ -251,6 +258,7 @@ def test_real_config_names_missing_pieces_but_never_a_secret(empty_app_env, tmp_
 
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run().run()
+    at.switch_page(STATUS).run()
 
     assert not at.exception
     assert row_counts(open_store_engine(empty_app_env))["team"] == 0  # never the demo

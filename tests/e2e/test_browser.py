@@ -2,9 +2,10 @@
 
 AppTest cannot see what the browser does with the URL (bound widgets write the
 query string client-side) nor whether the page renders, so this drives the
-real server and a real browser. Screenshots land in test-artifacts/screenshots/;
-with MLOPS_UPDATE_DOCS_SCREENSHOTS=1 the Status page's also replaces
-docs/screenshot-status.png.
+real server and a real browser. Screenshots land in test-artifacts/screenshots/
+(one per page, and the Overview in the dark theme); with
+MLOPS_UPDATE_DOCS_SCREENSHOTS=1 the Status page's also replaces
+docs/screenshot-status.png and the Overview's docs/screenshot-overview.png.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from pages.common import PAGES
 from tests.conftest import service_missing
 
 if TYPE_CHECKING:
@@ -38,6 +41,7 @@ APP = ROOT / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-status.png"
+DOCS_OVERVIEW = ROOT / "docs" / "screenshot-overview.png"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -72,19 +76,15 @@ def _health(base_url: str) -> str | None:
         return None
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`streamlit run app.py` on a free port, a fresh SQLite store, and no mlops.toml."""
-    workdir = tmp_path_factory.mktemp("e2e")
-    # Run where no mlops.toml can be found, with the project's Streamlit settings.
-    shutil.copytree(ROOT / ".streamlit", workdir / ".streamlit")
-    (workdir / ".streamlit" / "secrets.toml").unlink(missing_ok=True)
+@contextmanager
+def _streamlit(workdir: Path, *options: str) -> Iterator[Server]:
+    """`streamlit run app.py` in `workdir` on a free port, its store `workdir/mlops.db`."""
     env = {name: value for name, value in os.environ.items() if name != "MLOPS_CONFIG"}
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'mlops.db'}"
     env["PYTHONUNBUFFERED"] = "1"
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log = workdir / "streamlit.log"
+    log = workdir / f"streamlit-{port}.log"
     with log.open("w") as output:
         process = subprocess.Popen(
             [
@@ -104,6 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 # Files others edit while the test runs must not rerun the app under it.
                 "--server.fileWatcherType",
                 "none",
+                *options,
             ],
             cwd=workdir,
             env=env,
@@ -129,6 +130,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where no mlops.toml can be found, with the project's Streamlit settings."""
+    folder = tmp_path_factory.mktemp("e2e")
+    shutil.copytree(ROOT / ".streamlit", folder / ".streamlit")
+    (folder / ".streamlit" / "secrets.toml").unlink(missing_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[Server]:
+    """The dashboard on a fresh SQLite store and no mlops.toml: it generates the demo."""
+    with _streamlit(workdir) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def dark_server(server: Server, workdir: Path) -> Iterator[Server]:
+    """A second server on the same store (the demo is there by then), in the dark theme."""
+    with _streamlit(workdir, "--theme.base", "dark") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +222,7 @@ def _query(page: Page) -> dict[str, list[str]]:
 
 def _team_box(page: Page) -> Locator:
     """The sidebar's team selector; its value is the team shown as chosen."""
-    return page.get_by_role("combobox", name="Team")
+    return page.locator("[data-testid='stSidebar']").get_by_role("combobox", name="Team")
 
 
 def test_health_probe_answers_exactly_ok(server: Server) -> None:
@@ -222,9 +246,9 @@ def test_dashboard_status_page_and_shareable_selection(page: Page, server: Serve
         _settle(page)
     page.get_by_role("heading", name="Settings / Status").wait_for()
     page.get_by_text("No sync has run yet").wait_for()
+    page.get_by_text("team_repo").first.wait_for()  # the row counts table is drawn
+    _settle(page)
     _assert_no_error(page)
-    body = page.inner_text("body")
-    assert "team_repo" in body  # the row counts table is drawn
     status_png = _screenshot(page, "status")
     if os.environ.get("MLOPS_UPDATE_DOCS_SCREENSHOTS") == "1":
         DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -266,3 +290,160 @@ def test_a_link_with_team_and_period_opens_that_view(page: Page, server: Server)
     expect(dates.nth(0)).to_have_value(since.isoformat())
     expect(dates.nth(1)).to_have_value(until.isoformat())
     assert _query(page)["period"] == [since.isoformat(), until.isoformat()]
+
+
+# --- every page ------------------------------------------------------------------
+
+PAGE_CONTENT = {
+    "pages/overview.py": "Headline metrics against targets",
+    "pages/team.py": "Evidence",
+    "pages/models.py": "Registry",
+    "pages/endpoints.py": "Per endpoint, this period",
+    "pages/delivery.py": "Production deployments and incidents",
+    "pages/stakeholders.py": "Add a meeting",
+    "pages/status.py": "Last sync per source",
+}
+"""A heading each page draws once its data is shown."""
+
+
+def _slug(path: str) -> str:
+    return Path(path).stem
+
+
+def _open_from_menu(page: Page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    page.wait_for_selector(IDLE)
+
+
+def _charts_drawn(page: Page) -> int:
+    """Wait until Plotly has drawn every chart of the page; returns how many there are."""
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    count = charts.count()
+    for index in range(count):
+        charts.nth(index).locator(".main-svg").first.wait_for()
+    return count
+
+
+def _pick_period(page: Page, since: dt.date, until: dt.date) -> None:
+    """Type both dates into the sidebar's date segments; leaving the field applies them."""
+    segments = page.locator(
+        "[data-testid='stSidebar'] [data-testid='stDateInputField'] [role=spinbutton]"
+    )
+    segments.nth(0).click()
+    page.keyboard.type(since.strftime("%Y%m%d"))
+    segments.nth(3).click()
+    page.keyboard.type(until.strftime("%Y%m%d"))
+    page.locator("[data-testid='stMain'] h1").first.click()
+
+
+def test_every_page_through_the_menu(page: Page, server: Server) -> None:
+    page.goto(server.base_url)
+    _settle(page)
+    page.get_by_role("heading", name="Overview", exact=True).wait_for()  # the landing page
+    menu = page.locator("[data-testid='stSidebarNav'] a")
+    # Each link reads "<icon name>\n\n<title>": the icon is a Material Symbols ligature.
+    assert [menu.nth(i).inner_text().split()[-1] for i in range(menu.count())] == [
+        title.split()[-1] for title, _icon in PAGES.values()
+    ]
+
+    for path, (title, _icon) in PAGES.items():
+        _open_from_menu(page, title)
+        page.get_by_role("heading", name=PAGE_CONTENT[path], exact=True).wait_for()
+        _assert_no_error(page)
+        assert page.locator("[data-testid='stAlertContentError']").count() == 0
+        if path != "pages/status.py":
+            assert _charts_drawn(page) >= 1, path
+        shot = _screenshot(page, _slug(path))
+        if path == "pages/overview.py" and os.environ.get("MLOPS_UPDATE_DOCS_SCREENSHOTS") == "1":
+            DOCS_OVERVIEW.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, DOCS_OVERVIEW)
+
+
+def test_overview_in_the_dark_theme(page: Page, server: Server, dark_server: Server) -> None:
+    page.goto(server.base_url)  # the first server has generated the demo by now
+    _settle(page)
+    page.goto(dark_server.base_url)
+    _settle(page)
+    page.get_by_role("heading", name="Headline metrics against targets").wait_for()
+    _assert_no_error(page)
+    _charts_drawn(page)
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+    )
+    red, green, blue = (
+        int(part) for part in background[background.index("(") + 1 : -1].split(",")[:3]
+    )
+    assert red + green + blue < 3 * 80, f"not a dark background: {background}"
+    _screenshot(page, "overview-dark")
+
+
+def test_team_and_period_chosen_in_the_sidebar_reach_the_page(page: Page, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.base_url}/team")
+    _settle(page)
+    page.get_by_role("heading", name="Team", exact=True).wait_for()
+    assert page.get_by_role("combobox", name="Team to show").count() == 1  # all teams: pick one
+
+    _team_box(page).click()
+    page.get_by_role("option", name="Fraud Detection").click()
+    page.wait_for_url(lambda url: "team=Fraud" in url)
+    _settle(page)
+    page.get_by_text("· Fraud Detection ·").first.wait_for()
+    assert page.get_by_role("combobox", name="Team to show").count() == 0  # the sidebar's team
+
+    today = dt.datetime.now(dt.UTC).date()
+    since, until = today - dt.timedelta(days=60), today - dt.timedelta(days=31)
+    _pick_period(page, since, until)
+    page.wait_for_url(lambda url: f"period={until.isoformat()}" in url)
+    _settle(page)
+    assert _query(page)["period"] == [since.isoformat(), until.isoformat()]
+    caption = f"{since:%d %b %Y} – {until:%d %b %Y} (30 days, UTC) · Fraud Detection"
+    page.get_by_text(caption).wait_for()
+    _assert_no_error(page)
+    _charts_drawn(page)
+    _screenshot(page, "team-fraud-detection-period")
+
+    page.reload()
+    _settle(page)
+    page.get_by_text(caption).wait_for()
+    expect(_team_box(page)).to_have_value("Fraud Detection")
+
+
+def test_a_meeting_from_the_form_is_there_after_a_reload(page: Page, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    title = f"Browser test review {dt.datetime.now(dt.UTC):%H%M%S%f}"
+    page.goto(f"{server.base_url}/stakeholders?team=Fraud+Detection")
+    _settle(page)
+    page.get_by_role("heading", name="Add a meeting").wait_for()
+
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Attendees (e-mails, one per line)").fill("analyst@acme.example\n")
+    page.get_by_role("combobox", name="Stakeholders who attended").click()
+    page.get_by_role("option", name="cro@acme.example").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Save meeting").click()
+    page.get_by_text(f"Saved “{title}” for Fraud Detection").wait_for()
+    _settle(page)
+    _assert_no_error(page)
+    _screenshot(page, "stakeholders-saved")
+
+    page.reload()
+    _settle(page)
+    page.get_by_role("heading", name="Meetings", exact=True).wait_for()
+    expect(page.get_by_text(title).first).to_be_attached()
+    assert page.get_by_text(f"Saved “{title}”").count() == 0  # the message was for that run
+
+
+def test_a_bad_meeting_is_refused_with_the_reason(page: Page, server: Server) -> None:
+    page.goto(f"{server.base_url}/stakeholders?team=Fraud+Detection")
+    _settle(page)
+    page.get_by_role("heading", name="Add a meeting").wait_for()
+
+    page.get_by_label("Title").fill("Refused review")
+    page.get_by_label("Attendees (e-mails, one per line)").fill("not an address\n")
+    page.get_by_role("button", name="Save meeting").click()
+    page.get_by_text("The meeting was not saved: attendees: not an e-mail address").wait_for()
+    assert "Traceback" not in page.inner_text("body")

@@ -1,13 +1,32 @@
-"""The pure helpers behind the Status page: what a source lacks, and what may be shown."""
+"""The pure helpers of pages/common.py: what a source lacks, what may be shown, team
+colours, periods and how metric values are formatted and coloured."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from config import DEMO_CONFIG_PATH, load_config, parse_config
-from pages.common import PAGES, redact_http_url, source_statuses
+from data.loaders import Period
+from metrics.catalog import catalog
+from metrics.engine import MetricResult
+from pages.common import (
+    NO_TEAM_COLOUR,
+    PAGES,
+    STATUS_BACKGROUND,
+    TEAM_PALETTE,
+    TIER_BACKGROUND,
+    format_number,
+    format_target,
+    metric_table,
+    palette_colour,
+    previous_period,
+    redact_http_url,
+    source_statuses,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +94,71 @@ def test_every_listed_page_exists():
     assert PAGES, "the app needs at least one page"
     for path in PAGES:
         assert (root / path).is_file(), path
+
+
+# --- what the metric pages share --------------------------------------------------
+
+
+def test_team_colours_follow_the_sorted_team_list_and_repeat_past_the_palette():
+    teams = ["Zeta", "Alpha", "Mid"]
+
+    assert palette_colour("Alpha", teams) == TEAM_PALETTE[0]
+    assert palette_colour("Mid", teams) == TEAM_PALETTE[1]
+    assert palette_colour("Zeta", teams) == TEAM_PALETTE[2]
+    assert palette_colour("Unknown", teams) == NO_TEAM_COLOUR
+    many = [f"T{index:02d}" for index in range(len(TEAM_PALETTE) + 2)]
+    assert palette_colour(many[len(TEAM_PALETTE)], many) == TEAM_PALETTE[0]
+    assert len(set(TEAM_PALETTE)) == len(TEAM_PALETTE)
+
+
+def test_previous_period_has_the_same_length_and_ends_the_day_before():
+    period = Period(date(2026, 3, 1), date(2026, 3, 31))
+
+    before = previous_period(period)
+
+    assert before == Period(date(2026, 1, 29), date(2026, 2, 28))
+    assert before.days == period.days
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "—"), (float("nan"), "—"), (0.0, "0.00"), (12.345, "12.35"), (1234.5, "1,234")],
+)
+def test_numbers_are_formatted_as_the_cli_prints_them(value, shown):
+    assert format_number(value) == shown
+
+
+def test_metric_table_shows_value_and_target_and_colours_by_status():
+    specs = catalog()
+    period = Period(date(2026, 1, 1), date(2026, 3, 31))
+
+    def result(team, metric_id, value, target, status):
+        return MetricResult(team, specs[metric_id], period, value, target, status, pd.DataFrame())
+
+    results = [
+        result("A", "endpoint_latency_p95_ms", 320.0, 300.0, "breach"),
+        result("A", "ci_success_rate_pct", 90.0, None, "ok"),
+        result("B", "endpoint_latency_p95_ms", None, 300.0, "unknown"),
+        result("B", "ci_success_rate_pct", 99.0, None, "ok"),
+        result("B", "deployment_frequency_per_week", 8.0, None, "ok"),
+    ]
+    columns = {
+        "endpoint_latency_p95_ms": "p95",
+        "ci_success_rate_pct": "CI",
+        "deployment_frequency_per_week": "Deploys",
+    }
+
+    shown, colours = metric_table(
+        results, ["A", "B"], columns, {("B", "deployment_frequency_per_week"): "elite"}
+    )
+
+    assert shown.to_dict("list") == {
+        "Team": ["A", "B"],
+        "p95": ["320.00 (≤ 300.00)", "—"],
+        "CI": ["90.00", "99.00"],
+        "Deploys": ["—", "8.00 · elite"],
+    }
+    assert colours["p95"].tolist() == [STATUS_BACKGROUND["breach"], STATUS_BACKGROUND["unknown"]]
+    assert colours["CI"].tolist() == ["", ""]  # no target: not judged
+    assert colours["Deploys"].tolist() == [STATUS_BACKGROUND["unknown"], TIER_BACKGROUND["elite"]]
+    assert format_target(specs["ci_success_rate_pct"], 95.0) == "≥ 95.00"
