@@ -33,7 +33,6 @@ from data.tables import (
     ModelVersion,
     PullRequest,
     RegisteredModel,
-    Release,
     Repo,
     RepoScan,
     ScanCheckResult,
@@ -76,6 +75,13 @@ class Period:
     @property
     def days(self) -> int:
         return (self.until - self.since).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length that ends the day before this one starts."""
+        return Period(
+            since=self.since - timedelta(days=self.days),
+            until=self.since - timedelta(days=1),
+        )
 
 
 def _t(model: Any) -> Any:
@@ -200,10 +206,6 @@ def incidents(
     return _repo_entity(engine, Incident, "created_at", team, period, ("created_at", "closed_at"))
 
 
-def releases(engine: Engine, team: str | None = None, period: Period | None = None) -> pd.DataFrame:
-    return _repo_entity(engine, Release, "created_at", team, period, ("created_at", "published_at"))
-
-
 def deployment_statuses(
     engine: Engine, team: str | None = None, period: Period | None = None
 ) -> pd.DataFrame:
@@ -310,14 +312,6 @@ def endpoint_days(
     """Each endpoint's stored days: requests, failures and mean `up`."""
     columns = ("day", "requests", "failures", "availability_ratio")
     return _endpoint_entity(engine, EndpointDaily, columns, team, period)
-
-
-def endpoint_buckets(
-    engine: Engine, team: str | None = None, period: Period | None = None
-) -> pd.DataFrame:
-    """Daily histogram bucket increases per `le` (seconds; `inf` for +Inf), for day-by-day
-    views; the metrics read `endpoint_bucket_totals`."""
-    return _endpoint_entity(engine, EndpointLatencyBucket, ("day", "le", "count"), team, period)
 
 
 def meetings(engine: Engine, team: str | None = None, period: Period | None = None) -> pd.DataFrame:

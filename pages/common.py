@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Final, Literal, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,6 +33,7 @@ from data.store import store_version
 from metrics.catalog import MetricSpec, Status, catalog
 from metrics.dora import Tier
 from metrics.engine import MetricResult, compute_metrics
+from metrics.maturity import TeamScore, score_teams
 
 _log = logging.getLogger(__name__)
 
@@ -48,10 +49,12 @@ _ENTERED_KEY: Final = "_mlops_entered_through_app"
 PAGES: Final[dict[str, tuple[str, str]]] = {
     "pages/overview.py": ("Overview", ":material/dashboard:"),
     "pages/team.py": ("Team", ":material/groups:"),
+    "pages/data.py": ("Data", ":material/database:"),
     "pages/models.py": ("Models", ":material/model_training:"),
     "pages/endpoints.py": ("Endpoints", ":material/speed:"),
     "pages/delivery.py": ("Delivery", ":material/rocket_launch:"),
     "pages/stakeholders.py": ("Stakeholders", ":material/event:"),
+    "pages/assessment.py": ("Assessment", ":material/fact_check:"),
     "pages/status.py": ("Settings / Status", ":material/settings:"),
 }
 """Every page of the dashboard (path relative to app.py: title, icon), in menu order;
@@ -413,12 +416,60 @@ def evidence(results: Sequence[MetricResult], metric_id: str, teams: Sequence[st
     return pd.DataFrame()
 
 
-def previous_period(period: Period) -> Period:
-    """The period of the same length that ends the day before `period` starts."""
-    return Period(
-        since=period.since - timedelta(days=period.days),
-        until=period.since - timedelta(days=1),
-    )
+@st.cache_data(show_spinner=False, max_entries=32)
+def _scored(
+    _engine: Engine,
+    key: StoreKey,
+    _config: Config,
+    config_key: str,
+    since: date,
+    until: date,
+    teams: tuple[str, ...] | None,
+) -> list[TeamScore]:
+    return score_teams(_engine, _config, Period(since, until), teams)
+
+
+def team_scores(period: Period, teams: Sequence[str] | None = None) -> list[TeamScore]:
+    """`metrics.maturity.score_teams` for the effective config, cached until the store
+    (an answer, a waiver, a sync) or the config changes."""
+    context = app_context()
+    memo_key = ("team_scores", period.since, period.until, None if teams is None else tuple(teams))
+    if memo_key not in context.memo:
+        context.memo[memo_key] = _scored(
+            context.engine,
+            store_key(),
+            context.config,
+            _config_key(context.config),
+            *memo_key[1:],
+        )
+    scores: list[TeamScore] = context.memo[memo_key]
+    return scores
+
+
+CHECK_STATUS_BACKGROUND: Final[Mapping[str, str]] = {
+    "pass": "rgba(34, 197, 94, 0.22)",
+    "fail": "rgba(239, 68, 68, 0.28)",
+    "unknown": "rgba(148, 163, 184, 0.25)",
+    "waived": "rgba(59, 130, 246, 0.22)",
+}
+"""Check results by status, as table cells (translucent for both themes)."""
+CHECK_STATUS_COLOUR: Final[Mapping[str, str]] = {
+    "pass": "#22C55E",
+    "fail": "#EF4444",
+    "unknown": "#94A3B8",
+    "waived": "#3B82F6",
+}
+"""Check results by status, as chart cells."""
+CHECK_BADGE: Final[Mapping[str, BadgeColour]] = {
+    "pass": "green",
+    "fail": "red",
+    "unknown": "gray",
+    "waived": "blue",
+}
+
+
+def format_percent(value: float | None) -> str:
+    return NO_VALUE if value is None or pd.isna(value) else f"{value:.0f} %"
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -591,7 +642,7 @@ def metric_cell(result: MetricResult, tier: str | None = None) -> str:
 
 def coloured_table(shown: pd.DataFrame, backgrounds: pd.DataFrame) -> Styler:
     """`shown` with each cell's background from the same cell of `backgrounds` ("" = none)."""
-    css = backgrounds.reindex_like(shown).fillna("")
+    css = backgrounds.reindex_like(shown).astype(object).fillna("")
     return shown.style.apply(
         lambda _frame: css.map(lambda colour: f"background-color: {colour}" if colour else ""),
         axis=None,

@@ -8,6 +8,7 @@ one before it. Maturity scores join the page once they are stored.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Final
 
 import pandas as pd
@@ -20,6 +21,7 @@ from metrics.catalog import catalog
 from metrics.dora import tier
 from pages.charts import plain, show, styled, trend_figure
 from pages.common import (
+    CHECK_STATUS_COLOUR,
     NO_VALUE,
     STATUS_LEGEND,
     StoreKey,
@@ -33,7 +35,6 @@ from pages.common import (
     no_teams_message,
     page_setup,
     period_caption,
-    previous_period,
     section,
     selected_period,
     show_metric_table,
@@ -41,6 +42,7 @@ from pages.common import (
     store_key,
     table_height,
     team_colour,
+    team_scores,
     teams_in_view,
 )
 from pages.metric_sets import HEADLINE
@@ -73,9 +75,7 @@ def _scores(_engine: Engine, key: StoreKey) -> pd.DataFrame:
 def _headline(teams: list[str]) -> None:
     period = selected_period()
     # Both periods at once (side by side): the comparison below reuses the previous one.
-    results, _before = metric_results_together(
-        [period, previous_period(period)], teams, list(HEADLINE)
-    )
+    results, _before = metric_results_together([period, period.previous()], teams, list(HEADLINE))
     tiers = {
         (r.team, r.metric_id): tier(r.metric_id, r.value)
         for r in results
@@ -151,6 +151,91 @@ def _scores_section(teams: list[str]) -> None:
     show(figure, key="overview_score_trend")
 
 
+CHECK_STATES: Final = ("fail", "unknown", "waived", "pass")
+
+
+def _heatmap(teams: list[str]) -> None:
+    """Teams × checks, each cell the check's status for the period (from metrics.maturity)."""
+    scores = team_scores(selected_period(), teams)
+    if not scores:
+        return
+    st.subheader("Checks by team")
+    columns = [status.check for status in scores[0].checks]  # grouped by pillar, then level
+    codes = {state: index for index, state in enumerate(CHECK_STATES)}
+    rows = sorted(scores, key=lambda score: score.team, reverse=True)  # first team on top
+    z, hover = [], []
+    for score in rows:
+        by_id = {status.check.id: status for status in score.checks}
+        z.append([codes[by_id[check.id].status] for check in columns])
+        hover.append(
+            [
+                f"<b>{score.team}</b> · {check.id}<br>{check.title}<br>"
+                f"{by_id[check.id].status} ({by_id[check.id].provenance}): "
+                f"{_wrapped(by_id[check.id].evidence)}"
+                for check in columns
+            ]
+        )
+    steps = len(CHECK_STATES)
+    scale = []
+    for index, state in enumerate(CHECK_STATES):
+        scale += [[index / steps, CHECK_STATUS_COLOUR[state]]]
+        scale += [[(index + 1) / steps, CHECK_STATUS_COLOUR[state]]]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[check.id for check in columns],
+            y=[score.team for score in rows],
+            text=hover,
+            hovertemplate="%{text}<extra></extra>",
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=steps - 0.5,
+            xgap=2,
+            ygap=2,
+            colorbar={
+                "tickvals": list(range(steps)),
+                "ticktext": list(CHECK_STATES),
+                "thickness": 12,
+                "len": 1.0 if len(rows) > 3 else 1.4,
+            },
+        )
+    )
+    starts: dict[str, int] = {}
+    for index, check in enumerate(columns):
+        starts.setdefault(check.pillar, index)
+    bounds = [*starts.values(), len(columns)]
+    for (pillar, start), end in zip(starts.items(), bounds[1:], strict=True):
+        figure.add_annotation(
+            x=(start + end - 1) / 2,
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            text=f"<b>{pillar}</b>",
+            showarrow=False,
+        )
+        if start:
+            figure.add_vline(x=start - 0.5, line={"color": "#64748B", "width": 2})
+    styled(figure, height=max(260, 34 * len(rows) + 200), legend=False)
+    figure.update_xaxes(
+        tickangle=-60,
+        tickfont={"size": 9},
+        showgrid=False,
+        tickvals=[check.id for check in columns],
+        ticktext=[check.id.split(".", 1)[-1] for check in columns],
+    )
+    figure.update_yaxes(showgrid=False, rangemode="normal")
+    figure.update_layout(margin={"l": 8, "r": 8, "t": 30, "b": 8})
+    show(figure, key="overview_checks_heatmap")
+    st.caption(
+        "Each cell is a rubric check for the selected period: green passes, red fails, grey is "
+        "unknown (no source could decide), blue is waived. Hover for the check and its evidence."
+    )
+
+
+def _wrapped(text: str, width: int = 80) -> str:
+    return "<br>".join(textwrap.wrap(text, width)[:6])
+
+
 def _trends(teams: list[str]) -> None:
     st.subheader("Trends")
     history = metric_history(teams)
@@ -182,7 +267,7 @@ def _trends(teams: list[str]) -> None:
 
 def _changes(teams: list[str]) -> None:
     period = selected_period()
-    before = previous_period(period)
+    before = period.previous()
     st.subheader("What changed since the previous period")
     st.caption(
         f"{before.since:%d %b %Y} – {before.until:%d %b %Y} against "
@@ -243,6 +328,8 @@ else:
         _headline(teams)
     with section("The maturity scores"):
         _scores_section(teams)
+    with section("The checks by team"):
+        _heatmap(teams)
     with section("The trends"):
         _trends(teams)
     with section("The comparison with the previous period"):

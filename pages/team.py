@@ -1,5 +1,7 @@
-"""Team: one team in depth — every metric against its target with its trend, and the
-evidence behind any of them.
+"""Team: one team in depth — its maturity (pillar scores and levels, a radar, the
+crosswalk to public models, next steps, contradictions, the checks that do not
+pass), every metric against its target with its trend, and the evidence behind
+any of them.
 
 A team lead's page: what fails and why. Values and evidence rows come from the
 metrics engine for the selected period; the sparklines from the daily
@@ -11,14 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.dora import tier, tier_words
 from metrics.engine import MetricResult
-from pages.charts import show, sparkline_figure
+from metrics.maturity import PILLARS, TeamScore
+from pages.charts import show, sparkline_figure, styled
 from pages.common import (
     STATUS_BADGE,
     format_number,
+    format_percent,
     format_target,
     metric_history,
     metric_results,
@@ -29,7 +34,9 @@ from pages.common import (
     selected_period,
     team_colour,
     team_picker,
+    team_scores,
 )
+from pages.maturity_view import checks_frame, pillar_card, show_checks
 
 page_setup()
 
@@ -98,6 +105,112 @@ def _evidence(results: Sequence[MetricResult]) -> None:
     st.dataframe(rows, hide_index=True, key="team_evidence_rows")
 
 
+def _radar(score: TeamScore) -> None:
+    values = [score.pillars[p].score or 0.0 for p in PILLARS]
+    colour = team_colour(score.team)
+    figure = go.Figure(
+        go.Scatterpolar(
+            r=[*values, values[0]],
+            theta=[*PILLARS, PILLARS[0]],
+            fill="toself",
+            name=score.team,
+            line={"color": colour, "width": 2},
+            marker={"color": colour, "size": 8},
+            hovertemplate="%{theta}: %{r:.1f} %<extra></extra>",
+        )
+    )
+    styled(figure, height=300, title="Pillar scores (%)", legend=False)
+    figure.update_layout(
+        polar={"radialaxis": {"range": [0, 100], "ticksuffix": " %", "angle": 90}},
+        margin={"l": 40, "r": 40, "t": 40, "b": 20},
+    )
+    show(figure, key="team_radar")
+
+
+def _crosswalk(score: TeamScore) -> None:
+    walk = score.crosswalk
+    if not walk:
+        return
+    google, microsoft, test = walk["google"], walk["microsoft"], walk["ml_test_score"]
+    st.markdown("**Where the team stands on the public models**")
+    left, middle, right = st.columns(3)
+    left.metric("Google MLOps level (0–2)", str(google["level"]), help=str(google["name"]))
+    left.caption(str(google["name"]))
+    middle.metric("Microsoft MLOps maturity (0–4)", str(microsoft["level"]))
+    middle.caption(str(microsoft["name"]))
+    right.metric(
+        "ML Test Score (estimate)",
+        f"{test['final']:g}",
+        help=(
+            f"Data {test['data']:g} · model {test['model']:g} · infrastructure "
+            f"{test['infrastructure']:g} · monitoring {test['monitoring']:g}; the final score "
+            "is the lowest section's."
+        ),
+    )
+    right.caption(str(test["reading"]))
+
+
+def _next_steps(score: TeamScore) -> None:
+    st.markdown("**Next steps**")
+    steps = score.next_steps[:5]
+    if not steps:
+        st.success("Every pillar is at the top level: nothing blocks the next one.")
+        return
+    for step in steps:
+        check = step.check
+        with st.container(border=True):
+            st.markdown(
+                f"**{check.title}** · {check.pillar} · unblocks level {step.unblocks_level} "
+                f"· {step.status}",
+                help=f"`{check.id}` (weight {check.weight})",
+            )
+            st.caption(f"How to fix: {check.how_to_fix}")
+    if len(score.next_steps) > len(steps):
+        st.caption(f"{len(score.next_steps) - len(steps)} more in the table of checks below.")
+
+
+def _maturity(score: TeamScore) -> None:
+    st.header("Maturity", divider="gray")
+    overall, *_rest = st.columns([3, 1])
+    overall.markdown(
+        f"Overall level **{score.overall_level}** · score {format_percent(score.overall_score)} "
+        f"· evidence coverage {format_percent(score.overall_coverage)} · "
+        f"rubric {score.rubric_version}"
+    )
+    cards, radar = st.columns([3, 2], vertical_alignment="center")
+    with cards:
+        for column, pillar in zip(st.columns(3), PILLARS, strict=True):
+            with column:
+                pillar_card(score.pillars[pillar])
+        st.caption(
+            "Level: the highest level whose checks all pass or are waived (the weakest link "
+            "decides); coverage: the weighted share of checks that evidence or an answer decides."
+        )
+    with radar:
+        _radar(score)
+    _crosswalk(score)
+    for status in score.contradictions:
+        st.warning(
+            f"**{status.check.title}** (`{status.check.id}`): {status.contradiction}",
+            icon=":material/report:",
+        )
+    _next_steps(score)
+    st.markdown("**Checks that do not pass**")
+    open_checks = [s for s in score.checks if s.status in ("fail", "unknown")]
+    pillars = st.multiselect(
+        "Pillars", list(PILLARS), default=list(PILLARS), key="team_checks_pillars"
+    )
+    shown = checks_frame([s for s in open_checks if s.check.pillar in pillars])
+    if shown.empty:
+        st.info("Every check of these pillars passes or is waived.", icon=":material/check:")
+    else:
+        show_checks(shown, key="team_open_checks")
+        st.caption(
+            "Unknown: no source could decide; answer it on the Assessment page. "
+            "Provenance: automated (read from a source), attested, or stale (expired)."
+        )
+
+
 st.title("Team")
 period = selected_period()
 team = team_picker("team_page_team")
@@ -105,6 +218,10 @@ if team is None:
     no_teams_message()
 else:
     period_caption(period, team)
+    with section("The team's maturity"):
+        (team_score,) = team_scores(period, [team])
+        _maturity(team_score)
+    st.header("Metrics", divider="gray")
     with section("The team's metrics"):
         results = metric_results(period, [team])
         history = metric_history([team])

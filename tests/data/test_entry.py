@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from data.entry import add_meeting, meeting_uid
-from data.loaders import meeting_attendees, meetings
+from data.entry import add_attestation, add_meeting, add_waiver, meeting_uid
+from data.loaders import attestations, meeting_attendees, meetings, waivers
 from data.store import row_counts, store_version, upsert_rows, write_transaction
 from data.tables import Team
 
@@ -154,3 +154,154 @@ def test_the_team_row_is_not_touched(teams: Engine) -> None:
     with teams.connect() as connection:
         names = list(connection.execute(select(team_table.c.name).order_by(team_table.c.name)))
     assert [name for (name,) in names] == ["Fraud Detection", "Search Ranking"]
+
+
+# --- attestations and waivers ---------------------------------------------------------
+
+CHECKS = {"modelops.rollback-procedure", "devops.cicd-review"}
+NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def test_an_attestation_is_stored_with_who_when_link_and_expiry(teams: Engine) -> None:
+    answered = add_attestation(
+        teams,
+        "Fraud Detection",
+        " modelops.rollback-procedure ",
+        True,
+        "  lead@acme.example ",
+        " https://wiki.acme.example/rollback ",
+        now=NOW,
+        known_check_ids=CHECKS,
+    )
+
+    assert answered == NOW.replace(microsecond=0)
+    (row,) = attestations(teams, "Fraud Detection").to_dict("records")
+    assert row["check_id"] == "modelops.rollback-procedure"
+    assert bool(row["answer"]) is True
+    assert row["answered_by"] == "lead@acme.example"
+    assert row["evidence_url"] == "https://wiki.acme.example/rollback"
+    assert row["answered_at"] == answered
+    assert row["expires_at"] == answered + timedelta(days=180)
+
+
+def test_the_same_answer_twice_is_one_record_and_later_answers_are_history(
+    teams: Engine,
+) -> None:
+    for _ in range(2):
+        add_attestation(
+            teams,
+            "Fraud Detection",
+            "devops.cicd-review",
+            True,
+            "a",
+            now=NOW,
+            known_check_ids=CHECKS,
+        )
+    assert row_counts(teams)["attestation"] == 1
+    add_attestation(
+        teams,
+        "Fraud Detection",
+        "devops.cicd-review",
+        False,
+        "b",
+        "",
+        30,
+        now=NOW + timedelta(days=1),
+        known_check_ids=CHECKS,
+    )
+    stored = attestations(teams).sort_values("answered_at")
+    assert stored["answered_by"].tolist() == ["a", "b"]
+    assert stored.iloc[1]["expires_at"] == (NOW + timedelta(days=31)).replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"team": "Nobody"}, "unknown team 'Nobody'; teams in the store: Fraud Detection"),
+        ({"check_id": "devops.nope"}, "unknown check 'devops.nope'"),
+        ({"answered_by": "   "}, "answered by: give your name or e-mail"),
+        ({"evidence_url": "ftp://x.example/a"}, "is not an http(s) URL"),
+        ({"evidence_url": "wiki/rollback"}, "is not an http(s) URL"),
+        ({"evidence_url": "https://"}, "is not an http(s) URL"),
+        ({"expires_in_days": 0}, "expire in 1 to 730 days, not 0"),
+        ({"expires_in_days": 731}, "expire in 1 to 730 days, not 731"),
+    ],
+)
+def test_a_bad_attestation_writes_nothing(
+    teams: Engine, changes: dict[str, object], message: str
+) -> None:
+    arguments: dict[str, object] = {
+        "team": "Fraud Detection",
+        "check_id": "devops.cicd-review",
+        "answer": True,
+        "answered_by": "lead@acme.example",
+        "evidence_url": "https://wiki.acme.example/x",
+        "expires_in_days": 180,
+        **changes,
+    }
+    version = store_version(teams)
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        add_attestation(teams, now=NOW, known_check_ids=CHECKS, **arguments)  # type: ignore[arg-type]
+
+    assert row_counts(teams)["attestation"] == 0
+    assert store_version(teams) == version
+
+
+def test_a_waiver_is_stored_until_its_expiry_date(teams: Engine) -> None:
+    created = add_waiver(
+        teams,
+        "Search Ranking",
+        "devops.cicd-review",
+        "  Batch-only: no service to review. ",
+        "lead@acme.example",
+        date(2026, 6, 1),
+        now=NOW,
+        known_check_ids=CHECKS,
+    )
+    add_waiver(
+        teams,
+        "Search Ranking",
+        "devops.cicd-review",
+        "Batch-only: no service to review.",
+        "lead@acme.example",
+        date(2026, 6, 1),
+        now=NOW,
+        known_check_ids=CHECKS,
+    )
+
+    (row,) = waivers(teams).to_dict("records")
+    assert row["team"] == "Search Ranking"
+    assert row["reason"] == "Batch-only: no service to review."
+    assert row["created_at"] == created
+    assert row["expires_at"] == datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"team": "Nobody"}, "unknown team 'Nobody'"),
+        ({"check_id": "x.y"}, "unknown check 'x.y'"),
+        ({"reason": "  "}, "a waiver needs a reason"),
+        ({"created_by": ""}, "waived by: give your name or e-mail"),
+        ({"expires_on": date(2026, 3, 2)}, "the expiry date (2026-03-02) is not in the future"),
+        ({"expires_on": date(2029, 1, 1)}, "a waiver lasts at most 730 days"),
+        ({"expires_on": None}, "the waiver needs an expiry date"),
+    ],
+)
+def test_a_bad_waiver_writes_nothing(
+    teams: Engine, changes: dict[str, object], message: str
+) -> None:
+    arguments: dict[str, object] = {
+        "team": "Fraud Detection",
+        "check_id": "devops.cicd-review",
+        "reason": "not applicable",
+        "created_by": "lead@acme.example",
+        "expires_on": date(2026, 5, 1),
+        **changes,
+    }
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        add_waiver(teams, now=NOW, known_check_ids=CHECKS, **arguments)  # type: ignore[arg-type]
+
+    assert row_counts(teams)["waiver"] == 0

@@ -89,6 +89,15 @@ def org(engine: Engine) -> Engine:
     return engine
 
 
+def test_the_previous_period_has_the_same_length_and_ends_the_day_before() -> None:
+    before = PERIOD.previous()
+    assert before == Period(since=date(2026, 1, 29), until=date(2026, 2, 28))
+    assert before.days == PERIOD.days
+    assert Period(date(2026, 3, 5), date(2026, 3, 5)).previous() == Period(
+        date(2026, 3, 4), date(2026, 3, 4)
+    )
+
+
 def test_period_edges_are_half_open(org: Engine) -> None:
     frame = loaders.pull_requests(org, "Beta", PERIOD)
     assert sorted(frame["number"]) == [2, 3]

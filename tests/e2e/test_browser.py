@@ -297,13 +297,17 @@ def test_a_link_with_team_and_period_opens_that_view(page: Page, server: Server)
 PAGE_CONTENT = {
     "pages/overview.py": "Headline metrics against targets",
     "pages/team.py": "Evidence",
+    "pages/data.py": "DataOps checks",
     "pages/models.py": "Registry",
     "pages/endpoints.py": "Per endpoint, this period",
     "pages/delivery.py": "Production deployments and incidents",
     "pages/stakeholders.py": "Add a meeting",
+    "pages/assessment.py": "Questionnaire",
     "pages/status.py": "Last sync per source",
 }
 """A heading each page draws once its data is shown."""
+NO_CHARTS = {"pages/status.py", "pages/data.py", "pages/assessment.py"}
+"""Pages made of tables and forms."""
 
 
 def _slug(path: str) -> str:
@@ -352,7 +356,7 @@ def test_every_page_through_the_menu(page: Page, server: Server) -> None:
         page.get_by_role("heading", name=PAGE_CONTENT[path], exact=True).wait_for()
         _assert_no_error(page)
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
-        if path != "pages/status.py":
+        if path not in NO_CHARTS:
             assert _charts_drawn(page) >= 1, path
         shot = _screenshot(page, _slug(path))
         if path == "pages/overview.py" and os.environ.get("MLOPS_UPDATE_DOCS_SCREENSHOTS") == "1":
@@ -384,14 +388,15 @@ def test_team_and_period_chosen_in_the_sidebar_reach_the_page(page: Page, server
     page.goto(f"{server.base_url}/team")
     _settle(page)
     page.get_by_role("heading", name="Team", exact=True).wait_for()
-    assert page.get_by_role("combobox", name="Team to show").count() == 1  # all teams: pick one
+    # all teams: the page offers its own picker (wait: it may draw after the heading)
+    expect(page.get_by_role("combobox", name="Team to show")).to_have_count(1)
 
     _team_box(page).click()
     page.get_by_role("option", name="Fraud Detection").click()
     page.wait_for_url(lambda url: "team=Fraud" in url)
     _settle(page)
     page.get_by_text("· Fraud Detection ·").first.wait_for()
-    assert page.get_by_role("combobox", name="Team to show").count() == 0  # the sidebar's team
+    expect(page.get_by_role("combobox", name="Team to show")).to_have_count(0)  # sidebar's team
 
     today = dt.datetime.now(dt.UTC).date()
     since, until = today - dt.timedelta(days=60), today - dt.timedelta(days=31)
@@ -447,3 +452,51 @@ def test_a_bad_meeting_is_refused_with_the_reason(page: Page, server: Server) ->
     page.get_by_role("button", name="Save meeting").click()
     page.get_by_text("The meeting was not saved: attendees: not an e-mail address").wait_for()
     assert "Traceback" not in page.inner_text("body")
+
+
+def test_an_attestation_from_the_questionnaire_is_there_after_a_reload(
+    page: Page, server: Server
+) -> None:
+    from playwright.sync_api import expect
+
+    who = f"browser-{dt.datetime.now(dt.UTC):%H%M%S%f}@acme.example"
+    page.goto(f"{server.base_url}/?team=Recommendations")
+    _settle(page)
+    _open_from_menu(page, "Assessment")
+    page.get_by_role("heading", name="Questionnaire").wait_for()
+    _settle(page)
+    _screenshot(page, "assessment-questions")
+
+    question = page.locator("[data-testid='stExpander']").filter(
+        has_text="Model rollback is a standard, rehearsed procedure"
+    )
+    question.locator("summary").click()
+    question.get_by_text("yes", exact=True).click()
+    question.get_by_label("Your name or e-mail").fill(who)
+    question.get_by_label("Link to evidence (optional)").fill("https://wiki.acme.example/rollback")
+    question.get_by_role("button", name="Save answer").click()
+    page.get_by_text("Saved the answer “yes” to modelops.rollback-procedure").wait_for()
+    _settle(page)
+    _assert_no_error(page)
+    expect(page.locator("summary").filter(has_text="Model rollback is a standard")).to_contain_text(
+        "pass (attested)"
+    )
+    _screenshot(page, "assessment-saved")
+
+    page.reload()
+    _settle(page)
+    page.get_by_role("heading", name="Answers", exact=True).wait_for()
+    expect(page.get_by_text(who).first).to_be_attached()  # the answers' history
+    assert page.get_by_text("Saved the answer").count() == 0  # the message was for that run
+    expect(page.locator("summary").filter(has_text="Model rollback is a standard")).to_contain_text(
+        "pass (attested)"
+    )
+
+
+def test_the_data_page_shows_each_team(page: Page, server: Server) -> None:
+    page.goto(f"{server.base_url}/data?team=Fraud+Detection")
+    _settle(page)
+    page.get_by_role("heading", name="DataOps checks").wait_for()
+    _assert_no_error(page)
+    page.get_by_text("DataOps score").first.wait_for()
+    _screenshot(page, "data-fraud-detection")

@@ -23,7 +23,6 @@ from pages.common import (
     format_target,
     metric_table,
     palette_colour,
-    previous_period,
     redact_http_url,
     source_statuses,
 )
@@ -109,15 +108,6 @@ def test_team_colours_follow_the_sorted_team_list_and_repeat_past_the_palette():
     many = [f"T{index:02d}" for index in range(len(TEAM_PALETTE) + 2)]
     assert palette_colour(many[len(TEAM_PALETTE)], many) == TEAM_PALETTE[0]
     assert len(set(TEAM_PALETTE)) == len(TEAM_PALETTE)
-
-
-def test_previous_period_has_the_same_length_and_ends_the_day_before():
-    period = Period(date(2026, 3, 1), date(2026, 3, 31))
-
-    before = previous_period(period)
-
-    assert before == Period(date(2026, 1, 29), date(2026, 2, 28))
-    assert before.days == period.days
 
 
 @pytest.mark.parametrize(
