@@ -37,7 +37,12 @@ class TeamEvidence:
         return self.context.period
 
     def team_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["team"] == self.team]
+        """This team's rows of an organisation-wide frame; the frame is split once for
+        all teams (it lives as long as the inputs, so its id is a stable key)."""
+        by_team = self.inputs.memo(
+            f"team_rows:{id(frame)}", lambda: dict(tuple(frame.groupby("team")))
+        )
+        return by_team.get(self.team, frame.iloc[0:0])
 
 
 EvidenceDetector = Callable[[TeamEvidence], CheckOutcome]

@@ -390,10 +390,23 @@ def score_from_inputs(
     return scores
 
 
+EVIDENCE_FRAMES = ("models", "versions", "alias_observations", "meetings", "attendees")
+"""The `Inputs` frames the registry and meetings detectors read."""
+
+
 def score_teams(
-    engine: Engine, config: Config, period: Period, teams: Iterable[str] | None = None
+    engine: Engine,
+    config: Config,
+    period: Period,
+    teams: Iterable[str] | None = None,
+    metric_results: Iterable[MetricResult] | None = None,
 ) -> list[TeamScore]:
-    """Every team's maturity for the period, judged as of its end."""
-    inputs = load_inputs(engine, period, config, teams)
-    results = compute_from_inputs(inputs, config, period)
+    """Every team's maturity for the period, judged as of its end. Pass the period's
+    already computed `metric_results` (for the same teams) to skip computing them again."""
+    if metric_results is None:
+        inputs = load_inputs(engine, period, config, teams)
+        results = compute_from_inputs(inputs, config, period)
+    else:
+        inputs = load_inputs(engine, period, config, teams, frames=EVIDENCE_FRAMES)
+        results = list(metric_results)
     return score_from_inputs(engine, config, period, inputs, results)

@@ -425,8 +425,10 @@ def _scored(
     since: date,
     until: date,
     teams: tuple[str, ...] | None,
+    _metric_results: Sequence[MetricResult],
 ) -> list[TeamScore]:
-    return score_teams(_engine, _config, Period(since, until), teams)
+    period = Period(since, until)
+    return score_teams(_engine, _config, period, teams, metric_results=_metric_results)
 
 
 def team_scores(period: Period, teams: Sequence[str] | None = None) -> list[TeamScore]:
@@ -441,6 +443,7 @@ def team_scores(period: Period, teams: Sequence[str] | None = None) -> list[Team
             context.config,
             _config_key(context.config),
             *memo_key[1:],
+            metric_results(period, teams),  # scoring reuses the period's metrics
         )
     scores: list[TeamScore] = context.memo[memo_key]
     return scores
