@@ -17,8 +17,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data.loaders import Period
-from metrics.catalog import MetricSpec
-from pages.common import format_number, short_unit
+from metrics.catalog import MetricSpec, catalog
+from pages.common import (
+    format_number,
+    metric_history,
+    selected_period,
+    short_unit,
+    team_colour,
+)
 
 TARGET_DASH: Final = "dash"
 NEUTRAL: Final = "#64748B"
@@ -229,3 +235,27 @@ def target_lines(
         return
     for team, value in sorted(known.items()):
         add(value, line={"color": colour_of(team), "dash": TARGET_DASH, "width": 1.2}, opacity=0.8)
+
+
+def show_trends(teams: list[str], metric_ids: Sequence[str], what: str, key: str) -> None:
+    """Two columns of snapshot trends, one chart per metric, with an empty state."""
+    st.subheader("Over time")
+    history = metric_history(teams, list(metric_ids))
+    if history.empty:
+        st.info(
+            f"No {what} history yet: `python cli.py sync` snapshots every metric daily.",
+            icon=":material/timeline:",
+        )
+        return
+    st.caption(
+        "Each point is the metric over the 90 days ending that day, from the daily snapshots; "
+        "targets dashed; the shaded band is the selected period."
+    )
+    specs = catalog()
+    columns = st.columns(2)
+    for index, metric_id in enumerate(metric_ids):
+        with columns[index % 2]:
+            figure = trend_figure(
+                history, specs[metric_id], team_colour, selected_period(), height=300
+            )
+            show(figure, key=f"{key}_trend_{metric_id}")

@@ -20,12 +20,18 @@ from sqlalchemy.engine import Engine
 from data.loaders import Period, incidents
 from metrics.catalog import catalog
 from metrics.dora import TIERS, dora_metric_ids, tier, tier_words
-from pages.charts import legend_marker, plain, point_colours, show, styled, trend_figure
+from pages.charts import (
+    legend_marker,
+    plain,
+    point_colours,
+    show,
+    show_trends,
+    styled,
+)
 from pages.common import (
     StoreKey,
     current_engine,
     evidence,
-    metric_history,
     metric_results,
     no_teams_message,
     page_setup,
@@ -34,7 +40,6 @@ from pages.common import (
     selected_period,
     show_metric_table,
     store_key,
-    team_colour,
     team_colours,
     teams_in_view,
 )
@@ -172,29 +177,6 @@ def _timeline(teams: list[str]) -> None:
     )
 
 
-def _trends(teams: list[str]) -> None:
-    st.subheader("Over time")
-    history = metric_history(teams, list(DELIVERY))
-    if history.empty:
-        st.info(
-            "No delivery history yet: `python cli.py sync` snapshots every metric daily.",
-            icon=":material/timeline:",
-        )
-        return
-    st.caption(
-        "Each point is the metric over the 90 days ending that day, from the daily snapshots; "
-        "the shaded band is the selected period."
-    )
-    specs = catalog()
-    columns = st.columns(2)
-    for index, metric_id in enumerate(DELIVERY):
-        with columns[index % 2]:
-            figure = trend_figure(
-                history, specs[metric_id], team_colour, selected_period(), height=300
-            )
-            show(figure, key=f"delivery_trend_{metric_id}")
-
-
 st.title("Delivery")
 teams = teams_in_view()
 period_caption(selected_period())
@@ -210,4 +192,4 @@ else:
         with section("The deployments timeline"):
             _timeline(teams)
     with section("The delivery trends"):
-        _trends(teams)
+        show_trends(teams, list(DELIVERY), "delivery", key="delivery")

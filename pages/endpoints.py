@@ -14,13 +14,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.catalog import catalog
-from pages.charts import plain, show, styled, trend_figure
+from pages.charts import plain, show, show_trends, styled
 from pages.common import (
     STATUS_LEGEND,
     by_team_and_metric,
     evidence,
     format_target,
-    metric_history,
     metric_results,
     no_teams_message,
     page_setup,
@@ -61,29 +60,6 @@ def _summary(teams: list[str]) -> bool:
         "failed calls and availability weigh each endpoint by its requests."
     )
     return any(result.value is not None for result in results)
-
-
-def _trends(teams: list[str]) -> None:
-    st.subheader("Over time")
-    history = metric_history(teams, list(ENDPOINTS))
-    if history.empty:
-        st.info(
-            "No endpoint history yet: `python cli.py sync` snapshots every metric daily.",
-            icon=":material/timeline:",
-        )
-        return
-    st.caption(
-        "Each point is the metric over the 90 days ending that day, from the daily snapshots; "
-        "targets dashed; the shaded band is the selected period."
-    )
-    specs = catalog()
-    columns = st.columns(2)
-    for index, metric_id in enumerate(ENDPOINTS):
-        with columns[index % 2]:
-            figure = trend_figure(
-                history, specs[metric_id], team_colour, selected_period(), height=300
-            )
-            show(figure, key=f"endpoints_trend_{metric_id}")
 
 
 def _per_endpoint(teams: list[str]) -> None:
@@ -199,7 +175,7 @@ else:
         if not has_data:
             _no_endpoints()
     with section("The endpoint trends"):
-        _trends(teams)
+        show_trends(teams, list(ENDPOINTS), "endpoint", key="endpoints")
     if has_data:
         with section("The per-endpoint view"):
             _per_endpoint(teams)
