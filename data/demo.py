@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from config import DEMO_CONFIG_PATH, Config, EndpointConfig, TeamConfig, load_config
+from data.organisation import register_organisation
 from data.store import get_meta, key_to_id, set_meta, upsert_rows, write_transaction
 from data.tables import (
     ENTITY_TABLES,
@@ -50,7 +51,6 @@ from data.tables import (
     RepoScan,
     Team,
     TeamModel,
-    TeamRepo,
     Waiver,
     WorkflowRun,
 )
@@ -247,28 +247,7 @@ class _Context:
 
 
 def _write_organisation(ctx: _Context) -> None:
-    config = ctx.plan.config
-    ctx.writer.upsert(Team, [{"name": team.name} for team in config.teams])
-    repos = sorted({repo for team in config.teams for repo in team.repos})
-    ctx.writer.upsert(Repo, [{"full_name": repo, "default_branch": "main"} for repo in repos])
-    team_ids = key_to_id(ctx.writer.connection, Team)
-    repo_ids = key_to_id(ctx.writer.connection, Repo, repos)
-    ctx.writer.upsert(
-        TeamRepo,
-        [
-            {"team_id": team_ids[team.name], "repo_id": repo_ids[repo]}
-            for team in config.teams
-            for repo in team.repos
-        ],
-    )
-    ctx.writer.upsert(
-        Endpoint,
-        [
-            {"team_id": team_ids[team.name], "name": ep.name, "selector": ep.selector}
-            for team in config.teams
-            for ep in team.endpoints
-        ],
-    )
+    ctx.writer.rows_written += register_organisation(ctx.writer.connection, ctx.plan.config)
 
 
 def _owner_profiles(plan: DemoPlan) -> dict[str, Profile]:

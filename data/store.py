@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, tuple_
@@ -17,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from data.tables import ENTITY_TABLES, AppMeta, Keyed
+from data.tables import ENTITY_TABLES, AppMeta, HttpValidator, Keyed, Watermark
 
 STORE_VERSION_KEY = "store_version"
 _BATCH_ROWS = 5_000
@@ -147,3 +148,27 @@ def row_counts(engine: Engine, tables: Sequence[type[SQLModel]] = ENTITY_TABLES)
                 select(func.count()).select_from(table)
             ).scalar_one()
     return counts
+
+
+def read_watermarks(connection: Connection, source: str) -> dict[str, datetime]:
+    """Each scope's watermark for a source (scope: a repository, an endpoint, a model)."""
+    table = Watermark.__table__  # type: ignore[attr-defined]
+    statement = select(table.c.scope, table.c.value).where(table.c.source == source)
+    return {row.scope: row.value for row in connection.execute(statement)}
+
+
+def set_watermark(connection: Connection, source: str, scope: str, value: datetime) -> None:
+    """Call inside the transaction that wrote the scope's rows, so both land or neither."""
+    upsert_rows(connection, Watermark, [{"source": source, "scope": scope, "value": value}])
+
+
+def read_validators(connection: Connection, source: str) -> dict[str, str]:
+    """Each request's stored ETag for a source."""
+    table = HttpValidator.__table__  # type: ignore[attr-defined]
+    statement = select(table.c.request, table.c.etag).where(table.c.source == source)
+    return {row.request: row.etag for row in connection.execute(statement)}
+
+
+def set_validator(connection: Connection, source: str, request: str, etag: str) -> None:
+    """Call inside the transaction that stored the answer's contents."""
+    upsert_rows(connection, HttpValidator, [{"source": source, "request": request, "etag": etag}])

@@ -431,6 +431,23 @@ class Watermark(Keyed, table=True):
     value: datetime = _utc(nullable=False)
 
 
+class HttpValidator(Keyed, table=True):
+    """The ETag of a source's last answer to one request, for `If-None-Match`.
+
+    Written in the transaction that stores what that answer held, so a 304 next time
+    can only mean "nothing new since data that is in the store".
+    """
+
+    __tablename__ = "http_validator"
+    __natural_key__ = ("source", "request")
+    __table_args__ = (UniqueConstraint("source", "request"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    request: str
+    """The request without secrets: a path and its query, or a redacted feed URL."""
+    etag: str
+
+
 class AppMeta(Keyed, table=True):
     """Small facts about the store itself: demo anchor and size, the store version."""
 
@@ -468,5 +485,6 @@ ENTITY_TABLES: tuple[type[SQLModel], ...] = (
     ScoreSnapshot,
     SyncRun,
     Watermark,
+    HttpValidator,
 )
 """Every table a person may want counted on the Status page, parents first."""

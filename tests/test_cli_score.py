@@ -174,12 +174,15 @@ def test_scan_path_json_gives_the_check_shape(tmp_path: Path) -> None:
     assert "Dockerfile" in by_id["devops.containers"]["evidence"]
 
 
-def test_scan_owner_repo_exits_2_with_one_line(tmp_path: Path) -> None:
-    result = run_cli("scan", "octo/model-service", cwd=tmp_path)
-    assert result.returncode == 2
-    lines = error_lines(result)
-    assert len(lines) == 1
-    assert "octo/model-service" in lines[0]
+def test_scan_owner_repo_without_a_token_names_the_variable(tmp_path: Path) -> None:
+    """OWNER/REPO goes through the GitHub connector (tested against a fake GitHub in
+    tests/connectors/test_github.py); without a token it says which variable to set."""
+    result = run_cli("scan", "octo/model-service", cwd=tmp_path, env={"GITHUB_TOKEN": ""})
+    assert result.returncode == 1
+    assert error_lines(result) == [
+        "error: no GitHub token: set the environment variable GITHUB_TOKEN (named by "
+        "[github] token_env) to a token that can read the repositories"
+    ]
 
 
 def test_scan_missing_directory_exits_2(tmp_path: Path) -> None:

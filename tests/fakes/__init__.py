@@ -1,0 +1,1 @@
+"""In-process stand-ins for external services, for tests that must not reach the internet."""
