@@ -82,6 +82,15 @@ class MetricContext:
         return self.period.end
 
     @property
+    def memo_key(self) -> str:
+        """What intermediate results depend on besides the inputs: memo keys carry it, so
+        inputs computed for two periods (or two configs) never share a stale result."""
+        return (
+            f"{self.period.since}..{self.period.until}|{self.production_aliases}|"
+            f"{self.github.production_environment}|{self.github.deploy_workflow}"
+        )
+
+    @property
     def start(self) -> datetime:
         return self.period.start
 

@@ -98,7 +98,9 @@ def production_deployments(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
     status; a repository with no Deployments at all counts completed runs of a
     workflow matching `deploy_workflow` on its default branch instead.
     """
-    return data.memo("production_deployments", lambda: _production_deployments(data, ctx))
+    return data.memo(
+        f"production_deployments:{ctx.memo_key}", lambda: _production_deployments(data, ctx)
+    )
 
 
 def _production_deployments(data: Inputs, ctx: MetricContext) -> pd.DataFrame:

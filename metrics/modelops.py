@@ -35,8 +35,8 @@ def serving_versions(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
     """Per team and model, the version serving at the period end, why, and its age.
 
     The serving version is the one a production alias pointed to last (as the
-    syncs observed it), else one that holds a production alias now, else the
-    newest version.
+    syncs observed it, up to the period end), else one that holds a production
+    alias now, else the newest version.
     """
 
     def build() -> pd.DataFrame:
@@ -48,7 +48,12 @@ def serving_versions(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
             observations["alias"].isin(ctx.production_aliases)
             & (observations["first_seen_at"] < end)
         ]
-        observed = seen.sort_values("first_seen_at").groupby("model")["version"].last()
+        # Pointed to last: seen latest (up to the end), then first seen latest. A rollback
+        # (3 → 4 → 3) keeps 3's old first sighting but its newer last one, so 3 wins.
+        seen = seen.assign(seen_until=seen["last_seen_at"].clip(upper=end))
+        observed = (
+            seen.sort_values(["seen_until", "first_seen_at"]).groupby("model")["version"].last()
+        )
         aliases = set(ctx.production_aliases)
         holds_alias = versions["aliases"].map(lambda names: bool(aliases.intersection(names)))
         holds_alias = holds_alias.astype(bool)  # an empty frame would give object dtype
@@ -73,7 +78,7 @@ def serving_versions(data: Inputs, ctx: MetricContext) -> pd.DataFrame:
         frame["age_days"] = (end - frame["created_at"]) / _DAY
         return frame.reset_index(drop=True)
 
-    return data.memo("serving_versions", build)
+    return data.memo(f"serving_versions:{ctx.memo_key}", build)
 
 
 @metric(

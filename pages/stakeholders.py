@@ -1,9 +1,11 @@
 """Stakeholders: when each team last updated its stakeholders, whether it kept its
-cadence, who came — and a form to record a meeting no calendar feed knows about.
+cadence, who came — a form to record a meeting no calendar feed knows about, and
+an upload of a calendar (.ics) or CSV file.
 
 The gaps and the attendance are the evidence rows of the stakeholder metrics;
 the timeline and the table are the stored meetings. The form writes through
-`data.entry.add_meeting`, which validates everything before it writes anything.
+`data.entry.add_meeting` and the upload through `connectors.imports`; both
+validate everything before they write anything.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.imports import PreparedImport, prepare_import, skipped_text, write_import
+from connectors.meetings import preview_table
 from data.entry import add_meeting
 from data.loaders import Period, meetings
+from pages.access import can_edit, read_only_note, refused
 from pages.charts import legend_marker, plain, point_colours, show, styled, target_lines
 from pages.common import (
     STATUS_LEGEND,
@@ -48,6 +53,12 @@ page_setup()
 
 SAVED_KEY: Final = "_stakeholders_saved_meeting"
 FORM_ERROR_KEY: Final = "_stakeholders_form_error"
+IMPORTED_KEY: Final = "_stakeholders_imported"
+IMPORT_ERROR_KEY: Final = "_stakeholders_import_error"
+UPLOADS_KEY: Final = "_stakeholders_uploads"
+"""How many files were imported: part of the uploader's key, so a new one starts empty."""
+BY_TITLE: Final = "Each team's meetings.title pattern"
+PROBLEMS_SHOWN: Final = 20
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -263,6 +274,8 @@ def _save_meeting() -> None:
     Listed attendees count as present, except the team's stakeholders, who are all
     recorded as invited and count as present only when ticked.
     """
+    if refused("add meetings"):
+        return
     state = st.session_state
     team = str(state.get("meeting_form_team") or "")
     day, at = state.get("meeting_date"), state.get("meeting_time")
@@ -301,6 +314,9 @@ def _save_meeting() -> None:
 
 def _form() -> None:
     st.subheader("Add a meeting")
+    if not can_edit():
+        st.caption(read_only_note("add meetings"))
+        return
     teams = store_teams()
     default = selected_team()
     team = st.selectbox(
@@ -348,12 +364,121 @@ def _form() -> None:
         st.error(f"The meeting was not saved: {problem}.", icon=":material/error:")
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _prepared(name: str, data: bytes, team: str | None) -> PreparedImport:
+    return prepare_import("meetings", name, data, current_config(), datetime.now(UTC), team)
+
+
+def _import_upload(name: str, data: bytes, team: str | None) -> None:
+    """The Import button's callback: like the form's, it runs before the page is drawn."""
+    if refused("import meetings"):
+        return
+    state = st.session_state
+    prepared = _prepared(name, data, team)
+    try:
+        written = write_import(current_engine(), prepared, current_config())
+    except ValueError as exc:
+        state[IMPORT_ERROR_KEY] = str(exc)
+        return
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        state[IMPORT_ERROR_KEY] = f"the store refused the write ({reason})"
+        return
+    state[IMPORTED_KEY] = (
+        f"Imported {_count(written['meeting'], 'meeting')} "
+        f"({_count(written['meeting_attendee'], 'attendee')}) from {name}."
+    )
+    state[UPLOADS_KEY] = int(state.get(UPLOADS_KEY, 0)) + 1
+
+
+def _preview(prepared: PreparedImport) -> None:
+    if prepared.errors:
+        shown = [f"- {problem}" for problem in prepared.errors[:PROBLEMS_SHOWN]]
+        if len(prepared.errors) > PROBLEMS_SHOWN:
+            shown.append(f"- … and {len(prepared.errors) - PROBLEMS_SHOWN} more")
+        st.error(
+            f"**{prepared.source} cannot be imported** — fix these and upload it again; "
+            "nothing was written:\n" + "\n".join(shown),
+            icon=":material/error:",
+        )
+        return
+    rows = pd.DataFrame(preview_table(prepared), columns=["team", "title", "start", "attendees"])
+    st.dataframe(
+        rows.rename(
+            columns={
+                "team": "Team",
+                "title": "Title",
+                "start": "Start (UTC)",
+                "attendees": "Attendees (✓ accepted)",
+            }
+        ),
+        hide_index=True,
+        key="meetings_upload_preview",
+        height=table_height(len(rows), limit=10),
+        column_config={
+            "Start (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    skipped = skipped_text(prepared.skipped)
+    st.caption(
+        f"{_count(len(rows), 'meeting')} to import from {prepared.source}"
+        + (f"; left out: {skipped}." if skipped else ".")
+        + " Importing the same file again updates them instead of adding copies."
+    )
+
+
+def _upload() -> None:
+    st.subheader("Import meetings")
+    if not can_edit():
+        st.caption(read_only_note("import meetings"))
+        return
+    st.caption(
+        "A calendar export (.ics: recurring meetings are expanded over the last two years, "
+        "an accepted invitation counts as attended) or a CSV with the columns "
+        "`title, start` and optionally `team, end, attendees, absent, uid` (times in ISO 8601 "
+        "with a zone, e-mails separated by `;`). Nothing is written until you import."
+    )
+    teams = current_config().team_names()
+    whose = st.selectbox(
+        "Whose meetings",
+        [BY_TITLE, *teams],
+        key="meetings_upload_team",
+        help="By pattern, each meeting goes to the teams whose `meetings.title` matches its "
+        "title; a team takes every meeting of the file.",
+    )
+    uploaded = st.file_uploader(
+        "Calendar (.ics) or CSV file",
+        type=["ics", "csv"],
+        key=f"meetings_upload_{st.session_state.get(UPLOADS_KEY, 0)}",
+    )
+    problem = st.session_state.pop(IMPORT_ERROR_KEY, None)
+    if problem:
+        st.error(f"The meetings were not imported: {problem}.", icon=":material/error:")
+    if uploaded is None:
+        return
+    data, team = uploaded.getvalue(), None if whose in (None, BY_TITLE) else str(whose)
+    prepared = _prepared(uploaded.name, data, team)
+    _preview(prepared)
+    st.button(
+        f"Import {_count(len(prepared.preview), 'meeting')}" if prepared.ok else "Import",
+        type="primary",
+        disabled=not prepared.ok,
+        on_click=_import_upload,
+        args=(uploaded.name, data, team),
+        key="meetings_upload_import",
+    )
+
+
 st.title("Stakeholders")
 teams = teams_in_view()
 period_caption(selected_period())
-saved = st.session_state.pop(SAVED_KEY, None)
-if saved:
-    st.success(saved, icon=":material/check_circle:")
+for done_key in (SAVED_KEY, IMPORTED_KEY):
+    done = st.session_state.pop(done_key, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
 if not teams:
     no_teams_message()
 else:
@@ -365,3 +490,5 @@ else:
         _gaps_and_attendance(teams)
     with section("The meeting form"):
         _form()
+    with section("The meeting import"):
+        _upload()

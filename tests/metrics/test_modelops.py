@@ -321,3 +321,33 @@ def test_retrains_unknown_without_models():
     found = results(make_inputs(), "retrains_per_model_per_30d", JUNE)
     assert found["A"].value is None
     assert found["A"].status == "unknown"
+
+
+def test_a_rollback_serves_the_version_seen_last():
+    """champion 3 → 4 → 3: (champion, 3) keeps its first sighting but is seen latest."""
+    inputs = make_inputs(
+        models=[{"name": "m"}],
+        versions=[_version("m", n, "2026-01-0" + str(n)) for n in (3, 4)],
+        alias_observations=[
+            {
+                "model": "m",
+                "alias": "champion",
+                "version": "3",
+                "first_seen_at": ts("2026-03-01"),
+                "last_seen_at": ts("2026-06-20"),
+            },
+            {
+                "model": "m",
+                "alias": "champion",
+                "version": "4",
+                "first_seen_at": ts("2026-05-01"),
+                "last_seen_at": ts("2026-05-20"),
+            },
+        ],
+    )
+    rows = results(inputs, "stale_models", JUNE)["A"].rows.set_index("model")
+    assert rows.loc["m", "serving_version"] == "3"
+    # Mid-May, 4 was the one in production.
+    may = Period(since=date(2026, 4, 1), until=date(2026, 5, 10))
+    rows = results(inputs, "stale_models", may)["A"].rows.set_index("model")
+    assert rows.loc["m", "serving_version"] == "4"

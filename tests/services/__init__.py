@@ -1,0 +1,1 @@
+"""Real services started on loopback for the tests and the benchmarks (DESIGN §9)."""
