@@ -1,6 +1,7 @@
 """The dashboard's entry point: `streamlit run app.py`.
 
-It runs before every page on every rerun, so it is where the config is read,
+It runs before every page on every rerun, so it is where login is required (when
+`[auth]` is configured, nothing else is read before it), the config is read,
 the store opened (and, on a first start with no config, filled with the demo),
 and the sidebar selection taken from the URL. A problem with the config or the
 store ends the run with a message saying how to fix it, never a traceback.
@@ -19,6 +20,7 @@ from data.db import StoreError, redact_url
 from data.demo import DemoError, DemoInfo
 from data.loaders import Period, team_names
 from data.store import store_version
+from pages.access import account, require_login
 from pages.common import (
     ALL_TEAMS,
     DEFAULT_PERIOD_DAYS,
@@ -127,6 +129,7 @@ def _demo_banner(demo: DemoInfo, loaded: LoadedConfig) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="MLOps Maturity", layout="wide")
+    require_login()
     loaded = _load()
     engine = _open(loaded)
     if loaded.is_demo:
@@ -138,6 +141,7 @@ def main() -> None:
     if demo is not None:
         _demo_banner(demo, loaded)
     enter_page(AppContext(loaded, engine, config, demo, team, period))
+    account()
     page.run()
 
 

@@ -13,16 +13,30 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from config import EXAMPLE_CONFIG_PATH, Config, ConfigError, LoadedConfig, load_config
 from data.db import StoreError, open_store_engine, redact_url
 from data.loaders import Period
+from reports.formats import ReportFormat
+from reports.period import DEFAULT_PERIOD, GRAMMAR, PeriodError, parse_period
+
+if TYPE_CHECKING:
+    from metrics.scan import CheckResult
 
 app = typer.Typer(
     help="MLOps Maturity Dashboard: sync sources, compute metrics and scores, write reports.",
@@ -309,9 +323,124 @@ def score(
             wide.print(f"  contradiction: {status.check.id}: {status.contradiction}", markup=False)
 
 
+class SourceChoice(StrEnum):
+    github = "github"
+    prometheus = "prometheus"
+    mlflow = "mlflow"
+    meetings = "meetings"
+
+
+class _RichProgress:
+    """A progress bar per source and repository/endpoint/model, on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def start(self, task: str, total: int | None = None) -> None:
+        if task in self._tasks:
+            self._progress.update(self._tasks[task], total=total, completed=0)
+        else:
+            self._tasks[task] = self._progress.add_task(task, total=total)
+
+    def advance(self, task: str, step: int = 1) -> None:
+        if task not in self._tasks:
+            self.start(task)
+        self._progress.advance(self._tasks[task], step)
+
+    def message(self, text: str) -> None:
+        self._progress.console.print(text, markup=False, highlight=False)
+
+
+@app.command()
+def sync(
+    config_file: ConfigOption = None,
+    source: Annotated[
+        list[SourceChoice] | None,
+        typer.Option("--source", help="Only this source (repeatable); default: all configured."),
+    ] = None,
+    team: TeamOption = None,
+) -> None:
+    """Pull new data from the configured sources, record a sync_run each, snapshot today."""
+    from connectors.lock import SyncLockedError
+    from connectors.sync import configured_sources, run_sync
+
+    loaded = _load(config_file)
+    if loaded.is_demo:
+        fail(
+            "no mlops.toml: the demo's data is generated, not synced; create a config with "
+            "`python cli.py init` and configure [github], [prometheus], [mlflow] or meetings"
+        )
+    config = loaded.config
+    if team is not None and team not in config.team_names():
+        fail(f"unknown team {team!r}; configured teams: {', '.join(config.team_names()) or 'none'}")
+    teams = [config.team(team)] if team else config.teams
+    available = configured_sources(config, teams)
+    wanted = [choice.value for choice in source] if source else available
+    missing = [name for name in wanted if name not in available]
+    if missing:
+        fail(
+            f"source {missing[0]!r} is not configured"
+            + (f" for team {team!r}" if team else "")
+            + f"; configured: {', '.join(available) or 'none'}"
+        )
+    if not wanted:
+        fail("no source is configured: add [github], [prometheus], [mlflow] or team meetings")
+    engine = _open(loaded)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=stderr, transient=not stderr.is_terminal) as bars:
+            reports = run_sync(
+                engine,
+                config,
+                sources=[name for name in available if name in wanted],
+                team=team,
+                progress=_RichProgress(bars),
+            )
+    except SyncLockedError as exc:
+        # Not bad input: the store is busy, so exit 1 like a store error; cron retries.
+        fail(str(exc), code=1)
+    table = Table(title="Sync", title_justify="left")
+    for column in ("source", "status", "requests", "rows", "seconds", "note"):
+        table.add_column(
+            column, justify="right" if column in ("requests", "rows", "seconds") else "left"
+        )
+    colours = {"ok": "green", "partial": "yellow", "rate_limited": "yellow", "failed": "red"}
+    for report in reports:
+        table.add_row(
+            report.source,
+            f"[{colours[report.status]}]{report.status}[/]",
+            f"{report.api_calls:,}",
+            f"{report.rows_written:,}",
+            f"{report.seconds:.1f}",
+            escape(report.error or ""),
+        )
+    Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(
+        table
+    )
+    if any(report.status == "failed" for report in reports):
+        raise typer.Exit(1)
+
+
 class ScanFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+def _scan_github(config: Config, full_name: str) -> list[CheckResult]:
+    from config import GitHubConfig
+    from connectors.base import RequestCounter, SourceError
+    from connectors.github import scan_remote
+
+    try:
+        return scan_remote(config.github or GitHubConfig(), full_name, RequestCounter())
+    except SourceError as exc:
+        fail(str(exc), code=1)
 
 
 @app.command()
@@ -326,22 +455,131 @@ def scan(
     from metrics.rubric import RubricError, load_rubric
     from metrics.scan import ScanError, render_table, scan_local
 
-    _load(config_file)
+    loaded = _load(config_file)
     path = Path(target)
-    if not path.exists() and re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", target):
-        fail(
-            f"scanning the GitHub repository {target} needs the GitHub connector, which is not "
-            "built yet; clone it and run `cli.py scan PATH` on the checkout"
-        )
     try:
-        results = scan_local(path, load_rubric())
+        if not path.exists() and re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", target):
+            results = _scan_github(loaded.config, target)
+            title = f"{target}: repository checks"
+        else:
+            results = scan_local(path, load_rubric())
+            title = f"{path.resolve().name}: repository checks"
     except (ScanError, RubricError) as exc:
         fail(str(exc))
     if output is ScanFormat.json:
         sys.stdout.write(json.dumps([r.as_record() for r in results], indent=2) + "\n")
         return
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(
-        render_table(results, title=f"{path.resolve().name}: repository checks")
+        render_table(results, title=title)
+    )
+
+
+class ImportKindChoice(StrEnum):
+    meetings = "meetings"
+    model_versions = "model-versions"
+    deployments = "deployments"
+    endpoint_stats = "endpoint-stats"
+
+
+PROBLEMS_SHOWN = 50
+
+
+@app.command("import")
+def import_file(
+    kind: Annotated[
+        ImportKindChoice,
+        typer.Argument(help="meetings, model-versions, deployments or endpoint-stats."),
+    ],
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .json file (meetings: also .ics).", dir_okay=False)
+    ],
+    config_file: ConfigOption = None,
+    team: Annotated[
+        str | None,
+        typer.Option("--team", help="meetings: every meeting is this team's (no title matching)."),
+    ] = None,
+) -> None:
+    """Import a file for a source without a connector: every row, or none if any is wrong."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from connectors.imports import prepare_import, skipped_text, write_import
+
+    loaded = _load(config_file)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        fail(f"{file}: file not found")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    engine = _open(loaded)
+    config = _effective_config(loaded, engine)
+    prepared = prepare_import(kind.value, file.name, data, config, datetime.now(UTC), team)
+    if prepared.errors:
+        count = len(prepared.errors)
+        stderr.print(
+            f"error: {file}: {count} problem{'s' if count != 1 else ''}, nothing was imported",
+            markup=False,
+        )
+        for line in prepared.errors[:PROBLEMS_SHOWN]:
+            stderr.print(f"  {line}", markup=False)
+        if count > PROBLEMS_SHOWN:
+            stderr.print(f"  … and {count - PROBLEMS_SHOWN} more", markup=False)
+        raise typer.Exit(2)
+    try:
+        written = write_import(engine, prepared, config)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"the store refused the import ({reason}); nothing was imported", code=1)
+    stdout.print(f"Imported {file} ({kind.value}) into {redact_url(loaded.store_url)}:")
+    for table_name, rows in written.items():
+        stdout.print(f"  {table_name}: {rows:,} rows")
+    skipped = skipped_text(prepared.skipped)
+    if skipped:
+        stdout.print(f"  skipped: {skipped}", markup=False)
+
+
+@app.command()
+def report(
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="pdf, html, csv, xlsx or md.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
+    config_file: ConfigOption = None,
+    team: TeamOption = None,
+    period: Annotated[str, typer.Option(help=f"{GRAMMAR}; compared with the one before.")] = (
+        DEFAULT_PERIOD
+    ),
+) -> None:
+    """Write the leadership report: organisation summary, a section per team, methods."""
+    from metrics.rubric import RubricError
+    from reports.formats import render
+    from reports.model import build_report
+
+    try:
+        periods = parse_period(period, datetime.now(UTC).date())
+    except PeriodError as exc:
+        fail(str(exc))
+    if not out.parent.is_dir():
+        fail(f"cannot write {out}: the folder {out.parent} does not exist")
+    loaded = _load(config_file)
+    engine = _open(loaded)
+    try:
+        built = build_report(
+            engine,
+            _effective_config(loaded, engine),
+            periods,
+            _teams(engine, team),
+            fork=sys.platform == "linux",  # the previous period on the second core
+        )
+    except RubricError as exc:
+        fail(str(exc))
+    try:
+        out.write_bytes(render(built, output_format))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}")
+    stdout.print(
+        f"Wrote {out} ({output_format.value}, {len(built.teams)} teams): {periods.description}.",
+        markup=False,
     )
 
 

@@ -88,6 +88,10 @@ class GitHubConfig(_Section):
     production_environment: Regex = "(?i)^prod"
     deploy_workflow: Regex = "(?i)deploy"
     incident_label: str = Field(default="incident", min_length=1)
+    history_days: int = Field(default=365, gt=0, le=3650)
+    timeout_seconds: float = Field(default=30, gt=0, le=600)
+    max_wait_seconds: float = Field(default=60, ge=0, le=3600)
+    """A sync never sleeps longer on a rate limit: it records "rate limited until T"."""
 
 
 PrometheusPreset = Literal["generic", "fastapi", "bentoml", "seldon", "kserve", "knative"]
@@ -140,6 +144,30 @@ class EndpointConfig(_Section):
     selector: str = Field(pattern=r"^\{.*\}$", default="{}")
 
 
+class SyncConfig(_Section):
+    """Where `cli.py sync` publishes its own health, so monitoring sees a sync that stopped."""
+
+    metrics_textfile: str | None = None
+    pushgateway_url: HttpUrl | None = None
+    """Pushed to `<url>/metrics/job/mlops_sync`, replacing the previous push."""
+
+    @field_validator("metrics_textfile")
+    @classmethod
+    def _prom_suffix(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith(".prom"):
+            raise ValueError(
+                "must end in .prom: node_exporter's textfile collector reads only those"
+            )
+        return value
+
+    @field_validator("pushgateway_url")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        if value is not None and "@" in value.split("/")[2]:
+            raise ValueError("must not carry a user or password: secrets never live in this file")
+        return value
+
+
 class MeetingsConfig(_Section):
     ics: str | None = None
     csv: str | None = None
@@ -181,6 +209,7 @@ class Config(_Section):
     github: GitHubConfig | None = None
     prometheus: PrometheusConfig | None = None
     mlflow: MlflowConfig | None = None
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     targets: Targets = Field(default_factory=Targets)
     teams: list[TeamConfig] = Field(default_factory=list)
     admins: list[str] = Field(default_factory=list)

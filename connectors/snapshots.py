@@ -17,13 +17,17 @@ from data.demo import DemoSummary, demo_info, demo_plan, demo_scans, ensure_demo
 from data.loaders import Period
 from data.store import key_to_id, upsert_rows, write_transaction
 from data.tables import MetricSnapshot, Repo, RepoScan, ScanCheckResult, ScoreSnapshot, Team
-from metrics.engine import MetricResult, compute_from_inputs, load_inputs
+from metrics.engine import (
+    SNAPSHOT_WINDOW_DAYS,
+    MetricResult,
+    compute_from_inputs,
+    load_inputs,
+)
 from metrics.maturity import TeamScore, score_from_inputs
 from metrics.repo_detectors import RepoSnapshot
 from metrics.rubric import load_rubric
 from metrics.scan import scan_repository
 
-SNAPSHOT_WINDOW_DAYS = 90
 DEMO_HISTORY_STEP_DAYS = 14
 """The demo's year of history is a snapshot every two weeks: enough for monthly trends,
 and quick enough (about 27 snapshots) for a first start."""
@@ -93,23 +97,26 @@ def snapshot_day(engine: Engine, config: Config, day: date) -> int:
 def backfill_snapshots(
     engine: Engine,
     config: Config,
-    first_day: date,
-    last_day: date,
-    step_days: int = DEMO_HISTORY_STEP_DAYS,
+    days: Iterable[date],
     progress: Callable[[date], None] | None = None,
 ) -> int:
-    """Snapshots every `step_days` from `last_day` back to `first_day` (last_day always)."""
-    days: list[date] = []
-    day = last_day
-    while day >= first_day:
-        days.append(day)
-        day -= timedelta(days=step_days)
+    """Snapshots of the given days, oldest first."""
     written = 0
-    for day in reversed(days):
+    for day in sorted(set(days)):
         if progress is not None:
             progress(day)
         written += snapshot_day(engine, config, day)
     return written
+
+
+def demo_history_days(size: str, anchor: date) -> list[date]:
+    """Every `DEMO_HISTORY_STEP_DAYS` back from the anchor to the history's start, plus the
+    last day of the period before the default one, whose recorded values the Overview's
+    "what changed" reads on a fresh demo."""
+    first = demo_history_start(size, anchor)
+    days = [anchor - timedelta(days=back) for back in range(0, (anchor - first).days + 1)]
+    stepped = days[::DEMO_HISTORY_STEP_DAYS]
+    return sorted({*stepped, anchor - timedelta(days=SNAPSHOT_WINDOW_DAYS)})
 
 
 def demo_history_start(size: str, anchor: date) -> date:
@@ -133,8 +140,7 @@ def write_demo_with_history(
     backfill_snapshots(
         engine,
         config,
-        demo_history_start(size, summary.anchor),
-        summary.anchor,
+        demo_history_days(size, summary.anchor),
         progress=None if progress is None else lambda day: progress(f"snapshots: {day}…"),
     )
     return summary
@@ -148,10 +154,7 @@ def ensure_demo_with_history(engine: Engine) -> bool:
     if info is not None:
         scan_demo_repositories(engine, info.size, info.anchor)
         backfill_snapshots(
-            engine,
-            demo_plan(info.size).config,
-            demo_history_start(info.size, info.anchor),
-            info.anchor,
+            engine, demo_plan(info.size).config, demo_history_days(info.size, info.anchor)
         )
     return True
 

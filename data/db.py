@@ -72,6 +72,11 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; safe to call on every start."""
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so each
+            # CREATE TABLE would commit on its own and a process killed mid-migration
+            # would leave a half-made schema that no later start can migrate.
+            connection.exec_driver_sql("BEGIN")
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

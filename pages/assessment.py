@@ -23,6 +23,7 @@ from data.entry import ATTESTATION_DAYS, MAX_EXPIRY_DAYS, add_attestation, add_w
 from data.loaders import attestations, waivers
 from metrics.maturity import PILLARS, CheckStatus, TeamScore
 from metrics.rubric import load_rubric
+from pages.access import can_edit, read_only_note, refused
 from pages.common import (
     StoreKey,
     current_engine,
@@ -69,6 +70,8 @@ def _refusal(exc: Exception) -> str:
 
 def _save_answer(team: str, check_id: str) -> None:
     """A form's submit callback: it runs before the page, which then reads the new version."""
+    if refused("answer the questionnaire"):
+        return
     state = st.session_state
     answer = state.get(f"att_{check_id}_answer")
     if answer not in ANSWERS:
@@ -92,6 +95,8 @@ def _save_answer(team: str, check_id: str) -> None:
 
 
 def _save_waiver(team: str) -> None:
+    if refused("waive checks"):
+        return
     state = st.session_state
     check_id = str(state.get("waiver_check") or "")
     expires = state.get("waiver_expires")
@@ -125,7 +130,7 @@ def _summary(score: TeamScore) -> None:
         st.metric("Overall level", str(score.overall_level))
 
 
-def _question(team: str, status: CheckStatus) -> None:
+def _question(team: str, status: CheckStatus, editable: bool) -> None:
     check = status.check
     label = f"{check.pillar} · {check.title} — {status.status} ({status.provenance})"
     with st.expander(label, icon=":material/help:"):
@@ -135,6 +140,8 @@ def _question(team: str, status: CheckStatus) -> None:
         with badge:
             status_badge(status.status)
         detected.markdown(f"Detected: {status.evidence} · provenance **{status.provenance}**")
+        if not editable:
+            return
         current = (
             {"pass": 0, "fail": 1}.get(status.status) if status.provenance != "stale" else None
         )
@@ -187,8 +194,11 @@ def _questionnaire(team: str, score: TeamScore) -> None:
     if not asked:
         st.success("Evidence decides every check: nothing to ask.", icon=":material/check:")
         return
+    editable = can_edit()
+    if not editable:
+        st.caption(read_only_note("answer the questionnaire"))
     for status in asked:
-        _question(team, status)
+        _question(team, status, editable)
 
 
 def _waiver_form(team: str, score: TeamScore) -> None:
@@ -196,6 +206,9 @@ def _waiver_form(team: str, score: TeamScore) -> None:
     open_checks = [s for s in score.checks if s.status in ("fail", "unknown")]
     if not open_checks:
         st.info("No failing or unknown check to waive.", icon=":material/check:")
+        return
+    if not can_edit():
+        st.caption(read_only_note("waive checks"))
         return
     titles = {s.check.id: f"{s.check.id} — {s.check.title} ({s.status})" for s in open_checks}
     today = datetime.now(UTC).date()

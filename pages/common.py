@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,6 +54,7 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "pages/delivery.py": ("Delivery", ":material/rocket_launch:"),
     "pages/stakeholders.py": ("Stakeholders", ":material/event:"),
     "pages/assessment.py": ("Assessment", ":material/fact_check:"),
+    "pages/reports.py": ("Reports", ":material/summarize:"),
     "pages/status.py": ("Settings / Status", ":material/settings:"),
 }
 """Every page of the dashboard (path relative to app.py: title, icon), in menu order;
@@ -313,26 +313,6 @@ def _picklable(
     return records, rows
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _computed_together(
-    _engine: Engine,
-    key: StoreKey,
-    _config: Config,
-    config_key: str,
-    periods: tuple[tuple[date, date], ...],
-    teams: tuple[str, ...] | None,
-    metric_ids: tuple[str, ...] | None,
-) -> list[tuple[list[MetricRecord], dict[str, pd.DataFrame]]]:
-    """Several periods at once, each in its own thread: loading a period's frames waits
-    on the database much of the time, so two periods take less than twice one."""
-
-    def compute(bounds: tuple[date, date]) -> list[MetricResult]:
-        return compute_metrics(_engine, _config, Period(*bounds), teams, metric_ids)
-
-    with ThreadPoolExecutor(max_workers=len(periods)) as pool:
-        return [_picklable(results) for results in pool.map(compute, periods)]
-
-
 def _results_of(
     period: Period, records: list[MetricRecord], rows: dict[str, pd.DataFrame]
 ) -> list[MetricResult]:
@@ -353,30 +333,6 @@ def _memo_key(
         None if teams is None else tuple(teams),
         None if metric_ids is None else tuple(metric_ids),
     )
-
-
-def metric_results_together(
-    periods: Sequence[Period],
-    teams: Sequence[str] | None = None,
-    metric_ids: Sequence[str] | None = None,
-) -> list[list[MetricResult]]:
-    """`metric_results` for several periods, computed side by side when not cached; later
-    `metric_results` calls in the same run for one of these periods reuse them."""
-    context = app_context()
-    missing = [p for p in periods if _memo_key(p, teams, metric_ids) not in context.memo]
-    if missing:
-        computed = _computed_together(
-            context.engine,
-            store_key(),
-            context.config,
-            _config_key(context.config),
-            tuple((p.since, p.until) for p in missing),
-            None if teams is None else tuple(teams),
-            None if metric_ids is None else tuple(metric_ids),
-        )
-        for period, (records, rows) in zip(missing, computed, strict=True):
-            context.memo[_memo_key(period, teams, metric_ids)] = _results_of(period, records, rows)
-    return [context.memo[_memo_key(p, teams, metric_ids)] for p in periods]
 
 
 def metric_results(

@@ -5,6 +5,7 @@ level and evidence coverage, as `metrics.maturity` scores them.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from metrics.maturity import TeamScore
@@ -15,6 +16,7 @@ from pages.common import (
     period_caption,
     section,
     selected_period,
+    table_height,
     team_colour,
     team_scores,
     teams_in_view,
@@ -24,6 +26,9 @@ from pages.maturity_view import PROVENANCE_WORDS, checks_frame, level_badge, sho
 page_setup()
 
 PILLAR = "DataOps"
+MAX_TEAMS_IN_FULL = 6
+"""Beyond this many teams, one summary row each and the checks of one chosen team: forty
+stacked tables are neither readable nor quick to draw."""
 
 
 def _team(score: TeamScore) -> None:
@@ -49,6 +54,34 @@ def _team(score: TeamScore) -> None:
     show_checks(checks_frame(pillar.checks, details=True), key=f"data_checks_{score.team}")
 
 
+def _summary(scores: list[TeamScore]) -> None:
+    rows = []
+    for score in scores:
+        pillar = score.pillars[PILLAR]
+        rows.append(
+            {
+                "Team": score.team,
+                "Score": format_percent(pillar.score),
+                "Level": pillar.level,
+                "Evidence coverage": format_percent(pillar.coverage),
+                "Passing": f"{sum(c.status == 'pass' for c in pillar.checks)} of "
+                f"{len(pillar.checks)}",
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        height=table_height(len(rows)),
+        key="data_summary",
+    )
+
+
+def _picked(scores: list[TeamScore]) -> TeamScore:
+    by_team = {score.team: score for score in scores}
+    team = st.selectbox("Checks of", list(by_team), key="data_detail_team")
+    return by_team[team or scores[0].team]
+
+
 st.title("Data")
 period = selected_period()
 period_caption(period)
@@ -64,6 +97,9 @@ else:
     )
     with section("The DataOps checks"):
         st.subheader("DataOps checks")
-        for team_score in team_scores(period, teams):
+        scores = team_scores(period, teams)
+        if len(scores) > MAX_TEAMS_IN_FULL:
+            _summary(scores)
+        for team_score in scores if len(scores) <= MAX_TEAMS_IN_FULL else [_picked(scores)]:
             with st.container(border=True):
                 _team(team_score)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from data.loaders import score_snapshots
 from metrics.catalog import catalog
 from metrics.dora import tier
+from metrics.engine import results_from_snapshots
 from pages.charts import plain, show, styled, trend_figure
 from pages.common import (
     CHECK_STATUS_COLOUR,
@@ -31,7 +32,6 @@ from pages.common import (
     format_number,
     metric_history,
     metric_results,
-    metric_results_together,
     no_teams_message,
     page_setup,
     period_caption,
@@ -74,8 +74,7 @@ def _scores(_engine: Engine, key: StoreKey) -> pd.DataFrame:
 
 def _headline(teams: list[str]) -> None:
     period = selected_period()
-    # Both periods at once (side by side): the comparison below reuses the previous one.
-    results, _before = metric_results_together([period, period.previous()], teams, list(HEADLINE))
+    results = metric_results(period, teams, list(HEADLINE))
     tiers = {
         (r.team, r.metric_id): tier(r.metric_id, r.value)
         for r in results
@@ -269,12 +268,17 @@ def _changes(teams: list[str]) -> None:
     period = selected_period()
     before = period.previous()
     st.subheader("What changed since the previous period")
-    st.caption(
-        f"{before.since:%d %b %Y} – {before.until:%d %b %Y} against "
-        f"{period.since:%d %b %Y} – {period.until:%d %b %Y}; rows whose status changed first."
-    )
     now = by_team_and_metric(metric_results(period, teams, list(HEADLINE)))
-    then = by_team_and_metric(metric_results(before, teams, list(HEADLINE)))
+    recorded = results_from_snapshots(
+        metric_history(teams, list(HEADLINE)), before, teams, list(HEADLINE)
+    )
+    then = by_team_and_metric(recorded or metric_results(before, teams, list(HEADLINE)))
+    st.caption(
+        f"{before.since:%d %b %Y} – {before.until:%d %b %Y}"
+        + (f" (as recorded on {before.until:%d %b %Y})" if recorded else "")
+        + f" against {period.since:%d %b %Y} – {period.until:%d %b %Y}; "
+        "rows whose status changed first."
+    )
     pairs = [
         (now[(team, metric_id)], then[(team, metric_id)])
         for team in teams

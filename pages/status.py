@@ -14,9 +14,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from connectors.lock import SyncLockedError
+from connectors.sync import configured_sources, run_sync
 from data.db import redact_url
 from data.loaders import latest_sync_runs
 from data.store import row_counts
+from pages.access import access_status, can_edit, read_only_note, refused
 from pages.common import (
     StoreKey,
     current_config,
@@ -122,8 +125,77 @@ def _store_section() -> None:
     st.table(frame, hide_index=True, border="horizontal")
 
 
+_SYNC_REQUESTED = "_mlops_sync_requested"
+
+
+class _StatusProgress:
+    """Sync progress as lines inside an `st.status` box: one line per repository or endpoint."""
+
+    def __init__(self, box: Any) -> None:
+        self._box = box
+
+    def start(self, task: str, total: int | None = None) -> None:
+        self._box.update(label=f"Syncing {task}…")
+
+    def advance(self, task: str, step: int = 1) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        self._box.write(text)
+
+
+def _request_sync() -> None:
+    if not refused("sync"):
+        st.session_state[_SYNC_REQUESTED] = True
+
+
+def _sync_now() -> None:
+    config = current_config()
+    sources = configured_sources(config)
+    if current_loaded().is_demo or not sources:
+        st.caption(
+            "Sync now needs a source: configure `[github]`, `[prometheus]`, `[mlflow]` or a "
+            "team's meetings feed in mlops.toml."
+        )
+        return
+    if not can_edit():
+        st.caption(read_only_note("sync"))
+        return
+    # A callback, not the button's return value: the request must survive a rerun that
+    # happens before this line (page_setup's), which resets button values.
+    st.button(
+        "Sync now",
+        key="sync_now",
+        icon=":material/sync:",
+        help=", ".join(sources),
+        on_click=_request_sync,
+    )
+    if not st.session_state.pop(_SYNC_REQUESTED, False):
+        return
+    with st.status("Syncing…", expanded=True) as box:
+        try:
+            reports = run_sync(current_engine(), config, progress=_StatusProgress(box))
+        except SyncLockedError as exc:  # another replica, session or CronJob is syncing
+            box.update(label=f"Sync not started: {exc}", state="error", expanded=True)
+            return
+        failed = [r for r in reports if r.status != "ok"]
+        for report in reports:
+            box.write(
+                f"**{report.source}**: {report.status}, {report.api_calls:,} requests, "
+                f"{report.rows_written:,} rows, {report.seconds:.1f} s"
+            )
+            if report.error:
+                box.text(report.error)
+        box.update(
+            label="Sync finished" + (" with problems" if failed else ""),
+            state="error" if any(r.status == "failed" for r in reports) else "complete",
+            expanded=bool(failed),
+        )
+
+
 def _sync_section() -> None:
     st.subheader("Last sync per source")
+    _sync_now()
     runs = latest_sync_runs(current_engine())
     if runs.empty:
         st.info(
@@ -160,6 +232,7 @@ def _demo_section() -> None:
 
 
 st.title("Settings / Status")
+access_status()
 _config_section()
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -122,9 +122,10 @@ def test_demo_command_twice_changes_no_row_count(tmp_path: Path) -> None:
     first = run_cli("demo", cwd=tmp_path, env={"DATABASE_URL": url})
     assert first.returncode == 0, first.stderr
     counts = row_counts(make_engine(url))
-    # every two weeks from the first full 90-day window (day 275 before the anchor) on
-    assert counts["metric_snapshot"] == 4 * len(catalog()) * 20
-    assert counts["score_snapshot"] == 4 * 4 * 20  # three pillars and overall
+    # every two weeks from the first full 90-day window (day 275 before the anchor) on,
+    # plus the day before the default period (day 90 before the anchor)
+    assert counts["metric_snapshot"] == 4 * len(catalog()) * 21
+    assert counts["score_snapshot"] == 4 * 4 * 21  # three pillars and overall
     second = run_cli("demo", cwd=tmp_path, env={"DATABASE_URL": url})
     assert second.returncode == 0, second.stderr
     assert row_counts(make_engine(url)) == counts

@@ -303,10 +303,11 @@ PAGE_CONTENT = {
     "pages/delivery.py": "Production deployments and incidents",
     "pages/stakeholders.py": "Add a meeting",
     "pages/assessment.py": "Questionnaire",
+    "pages/reports.py": "Reports",
     "pages/status.py": "Last sync per source",
 }
 """A heading each page draws once its data is shown."""
-NO_CHARTS = {"pages/status.py", "pages/data.py", "pages/assessment.py"}
+NO_CHARTS = {"pages/status.py", "pages/data.py", "pages/assessment.py", "pages/reports.py"}
 """Pages made of tables and forms."""
 
 
@@ -440,6 +441,42 @@ def test_a_meeting_from_the_form_is_there_after_a_reload(page: Page, server: Ser
     page.get_by_role("heading", name="Meetings", exact=True).wait_for()
     expect(page.get_by_text(title).first).to_be_attached()
     assert page.get_by_text(f"Saved “{title}”").count() == 0  # the message was for that run
+
+
+def test_an_uploaded_calendar_is_there_after_a_reload(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    now = dt.datetime.now(dt.UTC)
+    title = f"Fraud model update {now:%H%M%S%f}"  # Fraud Detection's meetings.title
+    start = now - dt.timedelta(days=2)
+    calendar = tmp_path / "fraud.ics"
+    calendar.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//browser test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{title.replace(' ', '-')}@acme.example\r\nSUMMARY:{title}\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:cro@acme.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    page.goto(f"{server.base_url}/stakeholders?team=Fraud+Detection")
+    _settle(page)
+    page.get_by_role("heading", name="Import meetings").wait_for()
+
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(calendar)
+    import_button = page.get_by_role("button", name="Import 1 meeting")
+    import_button.wait_for()
+    _settle(page)
+    import_button.click()
+    page.get_by_text("Imported 1 meeting (1 attendee) from fraud.ics").wait_for()
+    _settle(page)
+    _assert_no_error(page)
+    _screenshot(page, "stakeholders-imported")
+
+    page.reload()
+    _settle(page)
+    page.get_by_role("heading", name="Meetings", exact=True).wait_for()
+    expect(page.get_by_text(title).first).to_be_attached()
 
 
 def test_a_bad_meeting_is_refused_with_the_reason(page: Page, server: Server) -> None:

@@ -92,9 +92,18 @@ def test_trends_draw_each_team_from_the_snapshots_in_its_colour(open_page, store
     assert [t["name"] for t in stale["data"] if t["line"].get("dash") == "dash"] == ["target"]
 
 
-def test_what_changed_compares_with_the_period_just_before(open_page, cli_metrics, period):
+@pytest.mark.parametrize("recorded", [True, False], ids=["from the snapshot", "computed"])
+def test_what_changed_compares_with_the_period_just_before(
+    open_page, cli_metrics, period, earlier_period, recorded
+):
+    """The demo records the day before the default period: that comparison reads the
+    snapshot; another period's has none and is computed. Both show the CLI's numbers."""
+    if not recorded:
+        period = Period(earlier_period.until - timedelta(days=89), earlier_period.until)
     at = open_page(OVERVIEW, None, period)
     before = Period(period.since - timedelta(days=90), period.since - timedelta(days=1))
+    captions = [str(caption.value) for caption in at.caption]
+    assert any("as recorded on" in caption for caption in captions) is recorded
 
     frame = dataframe_with(at, "Team", "Metric", "Unit", "Previous period")
     assert len(frame) == len(DEMO_TEAMS) * len(HEADLINE)
