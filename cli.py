@@ -153,11 +153,19 @@ UntilOption = Annotated[
 TeamOption = Annotated[str | None, typer.Option("--team", help="Only this team.")]
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+"""The days `--since`/`--until` take: a period, its default 90 days and the instant
+after its end must all exist in the calendar."""
+
+
 def _day(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-31")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        fail(f"{option} {value!r} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def _period(since: str | None, until: str | None) -> Period:

@@ -176,6 +176,9 @@ class TeamMatcher:
 
 _DATE_PROPERTIES: Final = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _CHECKED_PROPERTIES: Final = (*_DATE_PROPERTIES, "DURATION", "RRULE", "SUMMARY", "UID")
+_TOO_FREQUENT: Final = {"SECONDLY": "second", "MINUTELY": "minute"}
+"""Rule frequencies no meeting series has; expanding them over the window would take
+minutes (every second: five minutes for the first 100,000) before failing anyway."""
 _SINGLE_PROPERTIES: Final = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SUMMARY", "UID")
 """At most once per event (RFC 5545 §3.6.1); icalendar gives a list when one repeats."""
 _DATE_EXAMPLE: Final = "e.g. DTSTART:20250310T140000Z or DTSTART;TZID=Europe/Berlin:20250310T150000"
@@ -249,6 +252,13 @@ def _check_event(event: Any, where: Callable[[str], str], problems: list[str]) -
         )
     if repeated:
         return
+    for rule in [] if "RRULE" in broken else _values(event.get("RRULE", [])):
+        frequency = str((rule.get("FREQ") or [""])[0]).upper() if isinstance(rule, dict) else ""
+        if frequency in _TOO_FREQUENT:
+            problems.append(
+                f"{where('RRULE')}: {_naming(event)}: RRULE repeats every "
+                f"{_TOO_FREQUENT[frequency]}; a meeting series repeats hourly at most"
+            )
     for name in _DATE_PROPERTIES:
         if name in broken or name not in event:
             continue
@@ -283,7 +293,7 @@ def _utc(moment: date | datetime) -> datetime:
 _STRETCH_FIRST: Final = timedelta(days=1)
 _STRETCH_SHORTEST: Final = timedelta(hours=1)
 _STRETCH_LONGEST: Final = timedelta(days=60)
-_STRETCH_FEW, _STRETCH_MANY = 50, 1000
+_STRETCH_FEW, _STRETCH_MANY = 50, 5000
 """Occurrences starting in one stretch below which the next stretch doubles, and above
 which it halves."""
 

@@ -90,7 +90,7 @@ def load_inputs(
     def scope(frame: str) -> str | None:
         return team if wanted is None or frame in wanted else _NO_TEAM
 
-    history = Period(since=_BEGINNING, until=period.until)
+    history = Period(since=min(_BEGINNING, period.since), until=period.until)
     repos = loaders.team_repos(engine, team, before=period.end)
     needs_runs = wanted is None or bool(wanted & {"run_counts", "deploy_runs"})
     run_counts = loaders.workflow_run_counts(engine, team if needs_runs else _NO_TEAM, period)

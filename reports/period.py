@@ -104,6 +104,17 @@ def _days_before(current: Period, label: str) -> ReportPeriods:
 
 def parse_period(spec: str, reference: date) -> ReportPeriods:
     """Read a period spec (see the module docstring) relative to `reference`."""
+    try:
+        return _parse_period(spec, reference)
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # e.g. 0001Q1: the quarter before it has no year
+        raise PeriodError(
+            f"period {spec!r} or the one before it falls outside the calendar (years 1 to 9999)"
+        ) from None
+
+
+def _parse_period(spec: str, reference: date) -> ReportPeriods:
     text = spec.strip().lower()
     if text == "quarter":
         return _quarters(*quarter_of(reference), reference)
