@@ -29,7 +29,14 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from config import EXAMPLE_CONFIG_PATH, Config, ConfigError, LoadedConfig, load_config
+from config import (
+    EXAMPLE_CONFIG_PATH,
+    Config,
+    ConfigError,
+    LoadedConfig,
+    load_config,
+    redact_secrets,
+)
 from data.db import StoreError, open_store_engine, redact_url
 from data.loaders import Period
 from reports.formats import ReportFormat
@@ -448,7 +455,7 @@ def _scan_github(config: Config, full_name: str) -> list[CheckResult]:
     try:
         return scan_remote(config.github or GitHubConfig(), full_name, RequestCounter())
     except SourceError as exc:
-        fail(str(exc), code=1)
+        fail(redact_secrets(str(exc), config), code=1)
 
 
 @app.command()

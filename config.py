@@ -376,3 +376,23 @@ def resolve_secret(env_name: str | None) -> str | None:
     if not env_name:
         return None
     return os.environ.get(env_name) or _streamlit_secret(env_name)
+
+
+SECRET_MIN_LENGTH = 6
+"""Shorter values are not blotted out: "***" in place of every "ab" would garble text."""
+
+
+def redact_secrets(text: str, config: Config) -> str:
+    """`text` with the value of every token the config names replaced by `***`.
+
+    For error text from a source before it is stored or shown: a server or a proxy in
+    between may quote the request, `Authorization` header and all, in its answer."""
+    names = {
+        section.token_env
+        for section in (config.github, config.prometheus, config.mlflow)
+        if section is not None and section.token_env
+    }
+    values = {resolve_secret(name) for name in sorted(names)}
+    for value in sorted((v for v in values if v and len(v) >= SECRET_MIN_LENGTH), key=len)[::-1]:
+        text = text.replace(value, "***")
+    return text

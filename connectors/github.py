@@ -20,6 +20,7 @@ objects fetch the whole object again when a field is absent from a list payload
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -145,7 +146,31 @@ class _CountingRetry(GithubRetry):
         return seconds
 
 
+class _RedactTokens(logging.Filter):
+    """PyGithub's DEBUG log masks the request's `Authorization` header but prints each
+    answer whole, and an answer may quote the token back (a proxy's error page): blot
+    the tokens this process uses out of its records. At INFO, PyGithub's default, no
+    such record is made and this costs nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = message.replace(token, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+_REDACT_TOKENS = _RedactTokens()
+logging.getLogger(Requester.__module__).addFilter(_REDACT_TOKENS)
+
+
 def _client(settings: GitHubConfig, token: str, counter: RequestCounter) -> Github:
+    _REDACT_TOKENS.tokens.add(token)
     retry = _CountingRetry(
         counter=counter,
         total=5,

@@ -253,11 +253,18 @@ def _check_event(event: Any, where: Callable[[str], str], problems: list[str]) -
     if repeated:
         return
     for rule in [] if "RRULE" in broken else _values(event.get("RRULE", [])):
-        frequency = str((rule.get("FREQ") or [""])[0]).upper() if isinstance(rule, dict) else ""
+        if not isinstance(rule, dict):
+            continue
+        frequency = str((rule.get("FREQ") or [""])[0]).upper()
         if frequency in _TOO_FREQUENT:
             problems.append(
                 f"{where('RRULE')}: {_naming(event)}: RRULE repeats every "
                 f"{_TOO_FREQUENT[frequency]}; a meeting series repeats hourly at most"
+            )
+        if any(not isinstance(n, int) or n < 1 for n in rule.get("INTERVAL") or []):
+            # dateutil never gets past the first date of an INTERVAL=0 rule: it hangs.
+            problems.append(
+                f"{where('RRULE')}: {_naming(event)}: RRULE INTERVAL must be 1 or more (RFC 5545)"
             )
     for name in _DATE_PROPERTIES:
         if name in broken or name not in event:

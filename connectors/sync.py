@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from config import Config, TeamConfig
+from config import Config, TeamConfig, redact_secrets
 from connectors.base import (
     SOURCES,
     Connector,
@@ -164,7 +164,8 @@ def run_source(
         api_calls=context.requests.total,
         rows_written=outcome.rows_written,
         seconds=time.perf_counter() - clock,
-        error=outcome.error,
+        # A server may quote the request's token back in its error: never store it.
+        error=None if outcome.error is None else redact_secrets(outcome.error, config),
         rate_limited_until=outcome.rate_limited_until,
     )
     _finish_run(engine, run_id, report, outcome.watermark)

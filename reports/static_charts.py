@@ -42,7 +42,9 @@ def _percent_axes(figure: Figure, box: tuple[float, float, float, float], report
     """A year of snapshots against 0–100 %, the report's period shaded."""
     period = report.periods.current
     axes = figure.add_axes(box)
-    axes.set_xlim(pd.Timestamp(report.trend_since), pd.Timestamp(period.until))
+    until = pd.Timestamp(period.until)
+    # History that begins on the period's last day would make an empty axis: show a day.
+    axes.set_xlim(min(pd.Timestamp(report.trend_since), until - pd.Timedelta(days=1)), until)
     axes.set_ylim(0, 100)
     axes.axvspan(
         pd.Timestamp(period.since), pd.Timestamp(period.until), color=PERIOD_SHADE, linewidth=0

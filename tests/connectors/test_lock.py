@@ -223,6 +223,7 @@ def gated_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatedGitHubServer]
         yield server
 
 
+@pytest.mark.slow
 def test_two_concurrent_cli_syncs_one_runs_and_the_other_is_refused(
     engine: Engine, store_url: str, gated_server: GatedGitHubServer, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ fuzzer writes is a file name inside a scratch folder (the working directory).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class Scratch:
 
     folder: Path
     configs: tuple[str, ...]
+    """The first is the good one."""
     files: tuple[str, ...]
 
 
@@ -151,7 +153,7 @@ def invocations(draw: st.DrawFn, configs: tuple[str, ...], files: tuple[str, ...
     unknown ones), in any order."""
     command = draw(st.sampled_from(["metrics", "score", "scan", "import", "sync", "report"]))
     options: dict[str, st.SearchStrategy[str]] = {
-        "--config": _mostly(st.sampled_from(configs), local_name),
+        "--config": _mostly(st.just(configs[0]), st.sampled_from(configs) | local_name),
         "--team": teams,
     }
     positional: list[st.SearchStrategy[str]] = []
@@ -164,7 +166,7 @@ def invocations(draw: st.DrawFn, configs: tuple[str, ...], files: tuple[str, ...
     elif command == "scan":
         target = st.sampled_from(["checkout", "acme/ranker", "nope-dir", "."]) | local_name
         positional = [target]
-        options |= {"--format": _choice("table", "json")}
+        options = {"--config": options["--config"], "--format": _choice("table", "json")}
     elif command == "import":
         kinds = ("meetings", "model-versions", "deployments", "endpoint-stats")
         positional = [_choice(*kinds), _mostly(st.sampled_from(files), local_name)]
@@ -178,7 +180,7 @@ def invocations(draw: st.DrawFn, configs: tuple[str, ...], files: tuple[str, ...
             ),
             "--period": periods,
         }
-    required = ["--format", "--out"] if command == "report" else []
+    required = ["--config", *(["--format", "--out"] if command == "report" else [])]
     chosen = [name for name in required if not draw(st.sampled_from([False] * 9 + [True]))]
     chosen += draw(st.lists(st.sampled_from(sorted(options)), max_size=len(options)))
     pairs = [[name, draw(options[name])] for name in chosen]
@@ -216,3 +218,44 @@ def test_commands_exit_0_1_or_2_without_a_traceback(in_scratch: Scratch, data: s
         shown + f"\n{result.exception!r}"
     )
     assert "Traceback" not in result.output, shown
+
+
+# --- what the fuzzing found ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        # the default 90 days before 0001-01-01 do not exist: OverflowError
+        (["metrics", "--until", "0001-01-01"], "--until '0001-01-01' is out of range"),
+        # one day after the period's end does not exist: OverflowError
+        (["score", "--until", "9999-12-31"], "--until '9999-12-31' is out of range"),
+        # the quarter before 0001Q1 has no year: ValueError
+        (["report", "--format", "md", "--out", "r.md", "--period", "0001Q1"], "calendar"),
+        (
+            ["report", "--format", "md", "--out", "r.md", "--period", "0001-01-01..0001-01-02"],
+            "calendar",
+        ),
+    ],
+)
+def test_days_outside_the_calendar_are_bad_input(
+    in_scratch: Scratch, arguments: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(app, [*arguments, "--config", "mlops-good.toml"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in result.output
+
+
+def test_a_period_before_1970_is_computed_not_refused(in_scratch: Scratch) -> None:
+    """The metrics read history from 1970 on; a period ending earlier made that history
+    end before it began (ValueError). Now it is a period like any other."""
+    config = ["--config", "mlops-good.toml"]
+    imported = CliRunner().invoke(app, ["import", "meetings", "meetings.csv", *config])
+    assert imported.exit_code == 0, imported.output  # the teams are in the store now
+    arguments = ["metrics", "--since", "1950-01-01", "--until", "1950-03-31", "--format", "json"]
+    result = CliRunner().invoke(app, [*arguments, *config])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert records
+    assert {(r["since"], r["until"]) for r in records} == {("1950-01-01", "1950-03-31")}

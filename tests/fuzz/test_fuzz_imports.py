@@ -153,3 +153,66 @@ def test_the_fuzzed_config_is_the_one_the_files_name(tmp_path: Path) -> None:
     the config's, or every row would fail the same way and nothing deeper be reached."""
     assert set(CONFIG.team_names()) <= set(NAMES)
     assert {repo for team in CONFIG.teams for repo in team.repos} <= set(NAMES)
+
+
+# --- what the fuzzing found ---------------------------------------------------------------------
+
+
+def _calendar(*event_lines: str) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//fuzz//EN"]
+    lines += ["BEGIN:VEVENT", "SUMMARY:Ranking review", "UID:r@acme", *event_lines, "END:VEVENT"]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("event_lines", "problem"),
+    [
+        # icalendar gives a list for a repeated property; reading `.dt` of it raised
+        (
+            ("DTSTART:20250915T100000Z", "DTSTART:20250916T100000Z"),
+            "DTSTART appears 2 times; an event has at most one",
+        ),
+        # dateutil never moves past the first date of an INTERVAL=0 rule: the import hung
+        (
+            ("DTSTART:20250915T100000", "RRULE:FREQ=WEEKLY;INTERVAL=0"),
+            "RRULE INTERVAL must be 1 or more",
+        ),
+        # every second over two years: minutes of expansion before failing anyway
+        (("DTSTART:20250915T100000Z", "RRULE:FREQ=SECONDLY"), "RRULE repeats every second"),
+    ],
+    ids=["repeated DTSTART", "INTERVAL=0", "SECONDLY"],
+)
+def test_calendars_the_fuzzing_found_are_refused_with_the_line(
+    event_lines: tuple[str, ...], problem: str
+) -> None:
+    prepared = prepare_import("meetings", "found.ics", _calendar(*event_lines), CONFIG, NOW)
+    assert len(prepared.errors) >= 1
+    assert problem in prepared.errors[0]
+    assert prepared.errors[0].startswith("line ")
+
+
+def test_long_events_that_repeat_expand_to_their_meetings() -> None:
+    """Fortnight-long all-day "Sprint" blocks every two weeks kept the old expansion
+    stepping 15 minutes at a time (half a minute per calendar; a weekly event lasting
+    years took minutes and gigabytes): the meetings beside them still come out."""
+    data = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fuzz//EN\r\n"
+        b"BEGIN:VEVENT\r\nUID:sprint\r\nSUMMARY:Ranking sprint\r\n"
+        b"DTSTART;VALUE=DATE:20230102\r\nDTEND;VALUE=DATE:20230116\r\n"
+        b"RRULE:FREQ=WEEKLY;INTERVAL=2\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:review\r\nSUMMARY:Ranking review\r\n"
+        b"DTSTART:20250106T100000Z\r\nDTEND:20250106T110000Z\r\n"
+        b"RRULE:FREQ=WEEKLY;COUNT=10\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:decade\r\nSUMMARY:Ranking roadmap\r\n"
+        b"DTSTART:20231128T230000Z\r\nDTEND:20270206T060000Z\r\n"
+        b"RRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR\r\n"
+    )
+    parsed = parse_ics(data, TeamMatcher.for_import(CONFIG), NOW)
+    assert parsed.errors == []
+    by_uid = {meeting.uid.split("/")[0] for meeting in parsed.meetings}
+    assert by_uid == {"sprint", "review"}  # the decade-long ones began before the window
+    ranking = [m for m in parsed.meetings if m.team == "Search Ranking"]
+    assert sum(m.uid.startswith("review") for m in ranking) == 10
+    assert sum(m.uid.startswith("sprint") for m in ranking) == 52  # 2024-03-11 … 2026-02-23
+    assert [m.start for m in parsed.meetings] == sorted(m.start for m in parsed.meetings)
