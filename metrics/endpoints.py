@@ -34,26 +34,41 @@ def per_endpoint(data: Inputs) -> pd.DataFrame:
     return data.memo("per_endpoint", build)
 
 
-def pooled_quantile_ms(buckets: pd.DataFrame, q: float) -> float | None:
-    """`histogram_quantile(q, sum by (le) (…))` × 1000 over the given bucket rows."""
-    if buckets.empty:
-        return None
-    pooled = buckets.groupby("le")["count"].sum()
-    seconds = histogram_quantile(q, list(pooled.index), list(pooled.to_numpy()))
+Pooled = dict[tuple[str, ...], tuple[list[float], list[float]]]
+"""Upper bounds and summed counts of the buckets, by team or by (team, endpoint)."""
+
+
+def _pooled(data: Inputs) -> tuple[Pooled, Pooled]:
+    """`sum by (le)` per team and per endpoint, summed once for the three quantiles."""
+
+    def pool(keys: list[str]) -> Pooled:
+        sums = data.endpoint_buckets.groupby([*keys, "le"])["count"].sum()
+        pooled: Pooled = {}
+        for index, count in zip(sums.index, sums.to_numpy(), strict=True):
+            bounds, counts = pooled.setdefault(tuple(index[:-1]), ([], []))
+            bounds.append(float(index[-1]))
+            counts.append(float(count))
+        return pooled
+
+    return data.memo("pooled_buckets", lambda: (pool(["team"]), pool(["team", "endpoint"])))
+
+
+def _quantile_ms(q: float, buckets: tuple[list[float], list[float]]) -> float | None:
+    """`histogram_quantile(q, …)` × 1000 of pooled buckets."""
+    seconds = histogram_quantile(q, *buckets)
     return None if math.isnan(seconds) else seconds * 1000
 
 
 def _latency(data: Inputs, q: float) -> Measured:
     """Per team from its pooled buckets; the rows give each endpoint's own quantile."""
-    buckets = data.endpoint_buckets
+    by_team, by_endpoint = _pooled(data)
     values = pd.Series(
-        {team: pooled_quantile_ms(group, q) for team, group in buckets.groupby("team")},
-        dtype=float,
+        {team: _quantile_ms(q, buckets) for (team,), buckets in by_team.items()}, dtype=float
     )
     rows = pd.DataFrame(
         [
-            {"team": team, "endpoint": endpoint, "latency_ms": pooled_quantile_ms(group, q)}
-            for (team, endpoint), group in buckets.groupby(["team", "endpoint"])
+            {"team": team, "endpoint": endpoint, "latency_ms": _quantile_ms(q, buckets)}
+            for (team, endpoint), buckets in by_endpoint.items()
         ],
         columns=["team", "endpoint", "latency_ms"],
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -31,6 +31,9 @@ class TeamEvidence:
     selectors: tuple[str, ...]
     """The PromQL selectors of the team's endpoints."""
     model_globs: tuple[str, ...]
+    rule_matches: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """The alerting rules each pattern matches: one dict shared by the teams of one scoring,
+    as the rules are the organisation's, so each pattern scans them once, not per team."""
 
     @property
     def period(self) -> Period:
@@ -90,11 +93,12 @@ def registry_versions_traceable(evidence: TeamEvidence) -> CheckOutcome:
     if serving.empty:
         return CheckOutcome("unknown", "no model version of the team is in the registry")
     versions = evidence.team_rows(evidence.inputs.versions)
-    run_ids = versions.set_index(["model", "version"])["run_id"]
+    linked = versions[versions["run_id"].notna()]
+    traced = set(zip(linked["model"], linked["version"], strict=True))
     missing = [
         f"{model} v{version}"
         for model, version in zip(serving["model"], serving["serving_version"], strict=True)
-        if pd.isna(run_ids.get((model, version)))
+        if (model, version) not in traced
     ]
     if missing:
         return CheckOutcome("fail", f"serving versions without a training run: {_listed(missing)}")
@@ -165,7 +169,10 @@ def _rules(evidence: TeamEvidence, pattern: re.Pattern[str], own: bool) -> Check
         return CheckOutcome(
             "unknown", "no alerting rules synced from Prometheus (`[prometheus]` and a sync)"
         )
-    matching = rules[rules["expr"].str.contains(pattern)]
+    matching = evidence.rule_matches.get(pattern.pattern)
+    if matching is None:
+        matching = rules[rules["expr"].str.contains(pattern)]
+        evidence.rule_matches[pattern.pattern] = matching
     if own:
         values = {
             value for selector in evidence.selectors for value in _SELECTOR_VALUE.findall(selector)

@@ -357,6 +357,16 @@ def metric_results(
     return results
 
 
+def only_metrics(results: Sequence[MetricResult], metric_ids: Sequence[str]) -> list[MetricResult]:
+    """The results of `metric_ids`, in the engine's order for them (team by team, each in
+    the order asked): for a page that needs every metric anyway (the maturity scores
+    read them all) and shows a few, so the engine runs once, not twice."""
+    wanted = {metric_id: rank for rank, metric_id in enumerate(metric_ids)}
+    team_rank = {team: rank for rank, team in enumerate(dict.fromkeys(r.team for r in results))}
+    chosen = [r for r in results if r.metric_id in wanted]
+    return sorted(chosen, key=lambda r: (team_rank[r.team], wanted[r.metric_id]))
+
+
 def by_team_and_metric(results: Sequence[MetricResult]) -> dict[tuple[str, str], MetricResult]:
     return {(result.team, result.metric_id): result for result in results}
 

@@ -33,6 +33,7 @@ from pages.common import (
     metric_history,
     metric_results,
     no_teams_message,
+    only_metrics,
     page_setup,
     period_caption,
     section,
@@ -74,7 +75,7 @@ def _scores(_engine: Engine, key: StoreKey) -> pd.DataFrame:
 
 def _headline(teams: list[str]) -> None:
     period = selected_period()
-    results = metric_results(period, teams, list(HEADLINE))
+    results = only_metrics(metric_results(period, teams), list(HEADLINE))
     tiers = {
         (r.team, r.metric_id): tier(r.metric_id, r.value)
         for r in results
@@ -268,7 +269,7 @@ def _changes(teams: list[str]) -> None:
     period = selected_period()
     before = period.previous()
     st.subheader("What changed since the previous period")
-    now = by_team_and_metric(metric_results(period, teams, list(HEADLINE)))
+    now = by_team_and_metric(only_metrics(metric_results(period, teams), list(HEADLINE)))
     recorded = results_from_snapshots(
         metric_history(teams, list(HEADLINE)), before, teams, list(HEADLINE)
     )

@@ -4,15 +4,20 @@ questionnaire and waivers — each showing what `metrics.maturity.score_teams` c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from streamlit.testing.v1 import AppTest
+
+from config import load_config
+from data.db import make_engine, upgrade
 from data.demo import demo_config
-from data.loaders import attestations, waivers
-from data.store import row_counts
+from data.loaders import Period, attestations, waivers
+from data.organisation import register_organisation
+from data.store import row_counts, write_transaction
 from metrics.maturity import PILLARS, TeamScore, score_teams
 from metrics.rubric import load_rubric
 from pages.common import format_percent, palette_colour
-from tests.pages.apptest import assert_clean, dataframe_with, decoded, figures, page_text
+from tests.pages.apptest import APP, assert_clean, dataframe_with, decoded, figures, page_text
 
 TEAM_PAGE = "pages/team.py"
 DATA_PAGE = "pages/data.py"
@@ -177,3 +182,52 @@ def test_a_waiver_makes_the_check_waived(open_page, store, period):
     table = dataframe_with(at, "Check", "Reason", "Who")
     assert "Batch-only model: not applicable." in table["Reason"].tolist()
     assert failing.check.id not in at.selectbox(key="waiver_check").options
+
+
+def test_data_page_summarises_many_teams_and_details_the_chosen_one(tmp_path, monkeypatch):
+    """Beyond MAX_TEAMS_IN_FULL teams, one summary row per team and the checks of the team
+    picked on the page (the large organisation's path), with score_teams' numbers."""
+    names = [f"Team {letter}" for letter in "ABCDEFGH"]  # pages/data.py: MAX_TEAMS_IN_FULL = 6
+    config_file = tmp_path / "mlops.toml"
+    config_file.write_text(
+        "".join(
+            f'[[teams]]\nname = "{name}"\nrepos = ["acme/t{i}"]\n' for i, name in enumerate(names)
+        )
+    )
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    config = load_config(config_file).config
+    with write_transaction(engine) as connection:
+        register_organisation(connection, config)
+    monkeypatch.setenv("MLOPS_CONFIG", str(config_file))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    period = Period(date(2026, 1, 1), date(2026, 3, 31))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["period"] = [period.since.isoformat(), period.until.isoformat()]
+    at.run().run()
+    at.switch_page(DATA_PAGE).run()
+    assert_clean(at)
+
+    scores = {s.team: s for s in score_teams(engine, config, period, names)}
+    engine.dispose()
+    summary = dataframe_with(at, "Team", "Score", "Level", "Evidence coverage", "Passing")
+    assert summary["Team"].tolist() == names
+    assert summary["Score"].tolist() == [
+        format_percent(scores[t].pillars["DataOps"].score) for t in names
+    ]
+    assert summary["Evidence coverage"].tolist() == [
+        format_percent(scores[t].pillars["DataOps"].coverage) for t in names
+    ]
+    checks = [e.value for e in at.dataframe if list(e.value.columns[:2]) == ["Check", "Pillar"]]
+    assert len(checks) == 1, "the checks of one team, not of eight"
+
+    at.selectbox(key="data_detail_team").set_value(names[5]).run()
+    assert_clean(at)
+    checks = [e.value for e in at.dataframe if list(e.value.columns[:2]) == ["Check", "Pillar"]]
+    assert len(checks) == 1
+    pillar = scores[names[5]].pillars["DataOps"]
+    assert checks[0]["Check"].tolist() == [s.check.id for s in pillar.checks]
+    assert checks[0]["Status"].tolist() == [s.status for s in pillar.checks]
+    assert names[5] in page_text(at)
