@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -392,7 +393,12 @@ def redact_secrets(text: str, config: Config) -> str:
         for section in (config.github, config.prometheus, config.mlflow)
         if section is not None and section.token_env
     }
-    values = {resolve_secret(name) for name in sorted(names)}
-    for value in sorted((v for v in values if v and len(v) >= SECRET_MIN_LENGTH), key=len)[::-1]:
+    return blot_out(text, {value for name in names if (value := resolve_secret(name))})
+
+
+def blot_out(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each of `secrets` (the longest first, so no part of one is left)
+    replaced by `***`."""
+    for value in sorted((v for v in secrets if len(v) >= SECRET_MIN_LENGTH), key=len)[::-1]:
         text = text.replace(value, "***")
     return text

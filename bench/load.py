@@ -28,15 +28,9 @@ import argparse
 import asyncio
 import math
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,8 +39,8 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.results import record
+from tests.services.streamlit import StreamlitServer, copy_settings, health, streamlit_server
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -76,20 +70,6 @@ class Level:
     server_cpu_seconds_per_visit: float
     server_busy_pct: float
     browser_cpu_seconds_per_visit: float
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _health(base_url: str, timeout: float = 10) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=timeout) as answer:
-            return bool(answer.read() == b"ok")
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -135,53 +115,13 @@ def _cpu_since(before: dict[int, float]) -> float:
 
 
 @contextmanager
-def _server(workdir: Path) -> Iterator[tuple[str, int]]:
+def _server(workdir: Path) -> Iterator[StreamlitServer]:
     """The dashboard on a free loopback port, its store a fresh SQLite file in `workdir`."""
-    shutil.copytree(ROOT / ".streamlit", workdir / ".streamlit")
-    (workdir / ".streamlit" / "secrets.toml").unlink(missing_ok=True)
+    copy_settings(workdir)
     env = {name: value for name, value in os.environ.items() if name != "MLOPS_CONFIG"}
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'mlops.db'}"
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = workdir / "streamlit.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _health(base_url, timeout=2):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"streamlit did not become healthy:\n{log.read_text()}")
-            time.sleep(0.25)
-        yield base_url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+    with streamlit_server(workdir, env, start_seconds=SERVER_START_SECONDS) as running:
+        yield running
 
 
 class _HealthWatch:
@@ -196,7 +136,7 @@ class _HealthWatch:
     def _poll(self) -> None:
         while not self._stop.is_set():
             started = time.perf_counter()
-            if not _health(self.base_url):
+            if health(self.base_url, timeout=10) != "ok":
                 self.slowest = math.inf
             self.slowest = max(self.slowest, time.perf_counter() - started)
             self._stop.wait(HEALTH_POLL_SECONDS)
@@ -300,8 +240,10 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="mlops-load-") as folder:
         started = time.perf_counter()
-        with _server(Path(folder)) as (base_url, pid):
-            first_visit, levels = asyncio.run(_measure(base_url, pid, args.sessions, args.rounds))
+        with _server(Path(folder)) as server:
+            first_visit, levels = asyncio.run(
+                _measure(server.base_url, server.pid, args.sessions, args.rounds)
+            )
         total = time.perf_counter() - started
 
     lines = [

@@ -45,7 +45,7 @@ from urllib3 import BaseHTTPResponse, HTTPResponse
 from urllib3.connectionpool import ConnectionPool
 from urllib3.util.retry import Retry
 
-from config import GitHubConfig, resolve_secret
+from config import GitHubConfig, blot_out, resolve_secret
 from connectors.base import RequestCounter, SourceError, SourceOutcome, SyncContext
 from data.store import (
     key_to_id,
@@ -159,9 +159,7 @@ class _RedactTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if any(token in message for token in self.tokens):
-            for token in self.tokens:
-                message = message.replace(token, "***")
-            record.msg, record.args = message, None
+            record.msg, record.args = blot_out(message, self.tokens), None
         return True
 
 

@@ -161,17 +161,8 @@ def _from_scans(check: Check, rows: list[ScanRow]) -> tuple[CheckState, str]:
     return status, f"{every}{repo}: {evidence}"
 
 
-def scans_by_check(scans: pd.DataFrame) -> dict[str, list[ScanRow]]:
-    grouped: dict[str, list[ScanRow]] = {}
-    for check_id, repo, status, evidence in zip(
-        scans["check_id"], scans["repo"], scans["status"], scans["evidence"], strict=True
-    ):
-        grouped.setdefault(check_id, []).append((repo, status, evidence))
-    return grouped
-
-
 def scans_by_team_and_check(scans: pd.DataFrame) -> dict[str, dict[str, list[ScanRow]]]:
-    """`scans_by_check` for every team in one pass over the organisation's scan rows."""
+    """The scan rows per team and check, in one pass over the organisation's rows."""
     grouped: dict[str, dict[str, list[ScanRow]]] = {}
     columns = (scans[name] for name in ("team", "check_id", "repo", "status", "evidence"))
     for team, check_id, repo, status, evidence in zip(*columns, strict=True):
@@ -179,27 +170,14 @@ def scans_by_team_and_check(scans: pd.DataFrame) -> dict[str, dict[str, list[Sca
     return grouped
 
 
-def _newest(
-    frame: pd.DataFrame, time_column: str, as_of: datetime, keys: list[str]
-) -> list[dict[str, Any]]:
-    before = frame[frame[time_column] < pd.Timestamp(as_of)].sort_values(time_column)
-    records: list[dict[str, Any]] = before.groupby(keys).tail(1).to_dict("records")
-    return records
-
-
-def latest_by_check(
-    frame: pd.DataFrame, time_column: str, as_of: datetime
-) -> dict[str, dict[str, Any]]:
-    """The newest row per check made before `as_of` (attestations, waivers)."""
-    return {row["check_id"]: row for row in _newest(frame, time_column, as_of, ["check_id"])}
-
-
 def latest_by_team_and_check(
     frame: pd.DataFrame, time_column: str, as_of: datetime
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """`latest_by_check` for every team at once: one sort instead of one per team."""
+    """The newest row per team and check made before `as_of` (attestations, waivers),
+    sorted once for every team."""
+    before = frame[frame[time_column] < pd.Timestamp(as_of)].sort_values(time_column)
     newest: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in _newest(frame, time_column, as_of, ["team", "check_id"]):
+    for row in before.groupby(["team", "check_id"]).tail(1).to_dict("records"):
         newest.setdefault(row["team"], {})[row["check_id"]] = row
     return newest
 
@@ -321,35 +299,13 @@ def score_team(
     period: Period,
     *,
     metric_results: dict[str, MetricResult],
-    scans: pd.DataFrame,
-    evidence: TeamEvidence,
-    attestations: pd.DataFrame,
-    waivers: pd.DataFrame,
-) -> TeamScore:
-    """Score one team from its frames (scan results, attestations, waivers)."""
-    return _score_checks(
-        team,
-        rubric,
-        period,
-        metric_results=metric_results,
-        scan_rows=scans_by_check(scans),
-        evidence=evidence,
-        answers=latest_by_check(attestations, "answered_at", period.end),
-        active_waivers=latest_by_check(waivers, "created_at", period.end),
-    )
-
-
-def _score_checks(
-    team: str,
-    rubric: Rubric,
-    period: Period,
-    *,
-    metric_results: dict[str, MetricResult],
     scan_rows: dict[str, list[ScanRow]],
     evidence: TeamEvidence,
     answers: dict[str, dict[str, Any]],
     active_waivers: dict[str, dict[str, Any]],
 ) -> TeamScore:
+    """Score one team from its metric results, newest scan rows, answers and waivers per
+    check (as `scans_by_team_and_check` and `latest_by_team_and_check` group them)."""
     as_of = period.end
     statuses = [
         evaluate_check(
@@ -423,7 +379,7 @@ def score_from_inputs(
             rule_matches=rule_matches,
         )
         scores.append(
-            _score_checks(
+            score_team(
                 team,
                 rubric,
                 period,

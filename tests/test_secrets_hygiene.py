@@ -17,14 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +40,8 @@ from pages.common import PAGES
 from tests.conftest import service_missing
 from tests.fakes.github_org import FakeOrg
 from tests.fakes.github_server import GitHubServer
-from tests.helpers import CLI, PROJECT_ROOT
+from tests.helpers import CLI
+from tests.services.streamlit import StreamlitServer, copy_settings, streamlit_server
 
 pytestmark = pytest.mark.slow
 
@@ -374,67 +370,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def _dashboard(evidence: Evidence) -> Iterator[tuple[str, Path]]:
+def _dashboard(evidence: Evidence) -> Iterator[StreamlitServer]:
     """`streamlit run app.py` on the hygiene store and config, tokens in its environment."""
-    shutil.copytree(PROJECT_ROOT / ".streamlit", evidence.folder / ".streamlit", dirs_exist_ok=True)
-    (evidence.folder / ".streamlit" / "secrets.toml").unlink(missing_ok=True)
+    copy_settings(evidence.folder)
     env = _sentinel_env() | {
         "DATABASE_URL": evidence.store_url,
         "MLOPS_CONFIG": str(evidence.config),
     }
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = evidence.folder / "streamlit.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(PROJECT_ROOT / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=evidence.folder,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.25)
-        else:
-            pytest.fail(f"streamlit did not start:\n{log.read_text()}")
-        yield base_url, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    with streamlit_server(evidence.folder, env, start_seconds=WAIT_SECONDS) as running:
+        yield running
 
 
 @pytest.mark.browser
@@ -446,13 +391,13 @@ def test_no_page_shows_the_sentinel_even_after_sync_now(evidence: Evidence) -> N
     except ImportError:
         service_missing("the playwright Python package is not installed")
     pages: dict[str, str] = {}
-    with _dashboard(evidence) as (base_url, log), sync_playwright() as playwright:
+    with _dashboard(evidence) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"], headless=True
         )
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(120_000)
-        page.goto(base_url)
+        page.goto(server.base_url)
         page.wait_for_selector(IDLE)
         for title, _icon in PAGES.values():
             page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
@@ -464,7 +409,7 @@ def test_no_page_shows_the_sentinel_even_after_sync_now(evidence: Evidence) -> N
         page.wait_for_selector(IDLE)
         pages["Settings / Status after Sync now"] = page.content()
         browser.close()
-        server_log = log.read_text()
+        server_log = server.log.read_text()
     assert "Sync finished" in pages["Settings / Status after Sync now"]
     leaked = [name for name, html in pages.items() if SENTINEL in html]
     assert leaked == []

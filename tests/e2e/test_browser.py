@@ -13,15 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +23,8 @@ import pytest
 
 from pages.common import PAGES
 from tests.conftest import service_missing
+from tests.services.streamlit import StreamlitServer as Server
+from tests.services.streamlit import copy_settings, health, streamlit_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -37,7 +32,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-status.png"
@@ -53,91 +47,22 @@ CHROMIUM_ARGS = [
 ]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 BANNER = "Demo organisation"
-SERVER_START_SECONDS = 90
-
-
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _health(base_url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
-            return str(answer.read().decode())
-    except (urllib.error.URLError, OSError):
-        return None
 
 
 @contextmanager
 def _streamlit(workdir: Path, *options: str) -> Iterator[Server]:
-    """`streamlit run app.py` in `workdir` on a free port, its store `workdir/mlops.db`."""
+    """`streamlit run app.py` in `workdir`, its store `workdir/mlops.db`."""
     env = {name: value for name, value in os.environ.items() if name != "MLOPS_CONFIG"}
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'mlops.db'}"
-    env["PYTHONUNBUFFERED"] = "1"
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = workdir / f"streamlit-{port}.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(APP),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                # Files others edit while the test runs must not rerun the app under it.
-                "--server.fileWatcherType",
-                "none",
-                *options,
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        body = None
-        while time.monotonic() < deadline and process.poll() is None:
-            body = _health(base_url)
-            if body is not None:
-                break
-            time.sleep(0.25)
-        if body is None:
-            pytest.fail(f"streamlit did not answer /_stcore/health:\n{log.read_text()}")
-        assert body == "ok"
-        yield Server(base_url=base_url, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    with streamlit_server(workdir, env, *options) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where no mlops.toml can be found, with the project's Streamlit settings."""
     folder = tmp_path_factory.mktemp("e2e")
-    shutil.copytree(ROOT / ".streamlit", folder / ".streamlit")
-    (folder / ".streamlit" / "secrets.toml").unlink(missing_ok=True)
+    copy_settings(folder)
     return folder
 
 
@@ -226,7 +151,7 @@ def _team_box(page: Page) -> Locator:
 
 
 def test_health_probe_answers_exactly_ok(server: Server) -> None:
-    assert _health(server.base_url) == "ok"
+    assert health(server.base_url) == "ok"
 
 
 def test_dashboard_status_page_and_shareable_selection(page: Page, server: Server) -> None:

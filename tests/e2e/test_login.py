@@ -12,14 +12,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,25 +25,19 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from tests.conftest import service_missing
+from tests.services.streamlit import copy_settings, free_port, streamlit_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 CLIENT_ID = "mlops-dashboard"
 CLIENT_SECRET = "test-client-secret"
 ADMIN = "lead@acme.example"
 READER = "reader@acme.example"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class IdentityProvider:
@@ -163,8 +151,8 @@ def server(provider: IdentityProvider, tmp_path_factory: pytest.TempPathFactory)
     """The dashboard with login on, an admin listed and one meetings file (so Sync now
     has a source), on a fresh store."""
     workdir = tmp_path_factory.mktemp("login")
-    shutil.copytree(ROOT / ".streamlit", workdir / ".streamlit")
-    port = _free_port()
+    copy_settings(workdir)
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     (workdir / ".streamlit" / "secrets.toml").write_text(
         "[auth]\n"
@@ -182,49 +170,12 @@ def server(provider: IdentityProvider, tmp_path_factory: pytest.TempPathFactory)
     )
     env = {name: value for name, value in os.environ.items() if name != "MLOPS_CONFIG"}
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'mlops.db'}"
-    log = workdir / "streamlit.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.25)
-        else:
-            pytest.fail(f"streamlit did not start:\n{log.read_text()}")
-        yield base_url
-    finally:
-        process.terminate()
+    with streamlit_server(workdir, env, port=port) as running:
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        if os.environ.get("MLOPS_SHOW_LOGIN_LOG"):
-            print(log.read_text())
+            yield base_url
+        finally:
+            if os.environ.get("MLOPS_SHOW_LOGIN_LOG"):
+                print(running.log.read_text())
 
 
 @pytest.fixture

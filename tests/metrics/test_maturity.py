@@ -31,8 +31,10 @@ from metrics.maturity import (
     Provenance,
     TeamScore,
     crosswalk,
+    latest_by_team_and_check,
     next_steps,
     pillar_score,
+    scans_by_team_and_check,
     score_team,
     score_teams,
 )
@@ -229,15 +231,18 @@ def score(
     answers: pd.DataFrame | None = None,
     waived: pd.DataFrame | None = None,
 ) -> TeamScore:
+    as_of = PERIOD.end
+    answered = attestations() if answers is None else answers
+    waived = waivers() if waived is None else waived
     return score_team(
         "A",
         rubric or load_rubric(),
         PERIOD,
         metric_results={},
-        scans=scans() if scan_rows is None else scan_rows,
+        scan_rows=scans_by_team_and_check(scans() if scan_rows is None else scan_rows).get("A", {}),
         evidence=team_evidence(),
-        attestations=attestations() if answers is None else answers,
-        waivers=waivers() if waived is None else waived,
+        answers=latest_by_team_and_check(answered, "answered_at", as_of).get("A", {}),
+        active_waivers=latest_by_team_and_check(waived, "created_at", as_of).get("A", {}),
     )
 
 
