@@ -1,13 +1,13 @@
 """Script-run time of every dashboard page under Streamlit's AppTest on the large demo.
 
 Budget (issue 7): <= 3 s cold and <= 0.5 s warm per page. Cold is the page's
-first run with `st.cache_data` and the loaded metric inputs (`pages.common._inputs`)
-empty (the engine and the demo config, which `st.cache_resource` keeps for the
-whole server, are already open, as they are for any page but the first a server
-shows), the median of `--cold` such runs
-(the machines are shared VMs: one sample moves by a third from run to run);
-warm is the median of further reruns. Pages show all 40 teams (the sidebar's
-"All teams"); the Team page shows the first team. Each AppTest run includes app.py (config, store,
+first run with `st.cache_data`, the loaded metric inputs (`pages.common._inputs`)
+and the built figures (`pages.charts._kept`) empty (the engine and the demo config,
+which `st.cache_resource` keeps for the whole server, are already open, as they are
+for any page but the first a server shows), the median of `--cold` such runs (the
+machines are shared VMs: one sample moves by a third from run to run); warm is the
+median of further reruns. Pages show all 40 teams (the sidebar's "All teams"); the
+Team page shows the first team. Each AppTest run includes app.py (config, store,
 sidebar) and, because AppTest starts every rerun at the page file, the page's
 hand-over to app.py (`page_setup`).
 
@@ -17,6 +17,10 @@ score snapshots are added to it when it has none, as `cli.py demo --size large`
 writes them.
 
     python -m bench.pages [--store sqlite:///bench/large.db] [--cold 3] [--warm 5]
+                          [--page Overview …]
+
+`--page` measures only the named pages and prints their figures without writing
+them to bench/RESULTS.md, which keeps the table of a whole run.
 """
 
 from __future__ import annotations
@@ -80,13 +84,16 @@ def _open(at: AppTest, page: str) -> None:
 
 
 def _forget() -> None:
-    """What a sync or an edit makes stale: every cached result and the loaded inputs."""
+    """What a sync or an edit makes stale: every cached result, the loaded inputs and
+    the built figures."""
     import streamlit as st
 
+    from pages.charts import _kept
     from pages.common import _inputs
 
     st.cache_data.clear()
     _inputs.clear()
+    _kept.clear()
 
 
 def _timed(run: Callable[[], object]) -> float:
@@ -158,7 +165,10 @@ def main() -> None:
     parser.add_argument("--store", default=DEFAULT_STORE)
     parser.add_argument("--cold", type=int, default=3)
     parser.add_argument("--warm", type=int, default=5)
+    titles = [title for title, _icon in PAGES.values()]
+    parser.add_argument("--page", action="append", choices=titles, help="only this page")
     args = parser.parse_args()
+    chosen = {page: title for page, (title, _) in PAGES.items() if title in (args.page or titles)}
     engine = large_store(args.store)
     snapshots = with_history(engine)
     info = demo_info(engine)
@@ -170,7 +180,7 @@ def main() -> None:
         os.chdir(folder)  # no mlops.toml: the demo's own config, as on a first start
         at = _app(args.store)
         figures: list[tuple[str, float, float, list[float], list[float]]] = []
-        for page, (title, _icon) in PAGES.items():
+        for page, title in chosen.items():
             cold_runs = []
             for _ in range(args.cold):
                 _forget()
@@ -183,8 +193,8 @@ def main() -> None:
             print(f"{title}: cold {cold:.2f} s, warm {warm:.2f} s")
         slow = [
             (page, title)
-            for (page, (title, _)), (_, cold, warm, _cold_runs, _warm_runs) in zip(
-                PAGES.items(), figures, strict=True
+            for (page, title), (_, cold, warm, _cold_runs, _warm_runs) in zip(
+                chosen.items(), figures, strict=True
             )
             if cold > COLD_BUDGET_S or warm > WARM_BUDGET_S
         ]
@@ -192,6 +202,10 @@ def main() -> None:
             title: "; ".join(_where(at, page, cold) for cold in (True, False))
             for page, title in slow
         }
+        for title, where in hotspots.items():
+            print(f"{title}: {where}")
+    if args.page:
+        return
 
     lines = [
         f"Large demo anchored on {info.anchor}: {teams} teams, {snapshots:,} metric snapshot "

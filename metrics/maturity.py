@@ -365,7 +365,7 @@ def score_from_inputs(
     scans_of = scans_by_team_and_check(scans)
     answers_of = latest_by_team_and_check(attestations, "answered_at", period.end)
     waivers_of = latest_by_team_and_check(waivers, "created_at", period.end)
-    rule_matches: dict[str, pd.DataFrame] = {}
+    rule_matches: dict[str, list[tuple[str, str]]] = {}
     scores = []
     for team in inputs.teams:
         team_config = configured.get(team)

@@ -8,7 +8,9 @@ translucent ones, which read on both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import date
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
@@ -19,10 +21,14 @@ import streamlit as st
 from data.loaders import Period
 from metrics.catalog import MetricSpec, catalog
 from pages.common import (
+    StoreKey,
+    app_context,
+    config_key,
     format_number,
     metric_history,
     selected_period,
     short_unit,
+    store_key,
     team_colour,
 )
 
@@ -65,6 +71,36 @@ def styled(
 
 def show(figure: go.Figure, key: str | None = None, *, spark: bool = False) -> None:
     st.plotly_chart(figure, key=key, config=SPARK_CONFIG if spark else CONFIG)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _kept(
+    key: StoreKey,
+    config: str,
+    since: date,
+    until: date,
+    team: str | None,
+    name: str,
+    depends_on: tuple[Hashable, ...],
+    _build: Callable[[], go.Figure],
+) -> go.Figure:
+    return _build()
+
+
+def kept_figure(name: str, build: Callable[[], go.Figure], *depends_on: Hashable) -> go.Figure:
+    """`build()`'s figure, built once per store version, config, sidebar (team and
+    period) and whatever else it `depends_on` (the teams shown, a widget's choice),
+    then reused by every rerun and session until one of them changes.
+
+    Plotly validates every property of every trace as a figure is built, which was
+    most of a warm rerun at 40 teams (bench/pages.py). The figure is shared, so it is
+    never changed after `build` (`st.plotly_chart` copies it to draw it).
+    """
+    context = app_context()
+    period = context.period
+    return _kept(
+        store_key(), config_key(), period.since, period.until, context.team, name, depends_on, build
+    )
 
 
 def plain(values: pd.Series | Sequence[Any]) -> np.ndarray:
@@ -255,7 +291,8 @@ def show_trends(teams: list[str], metric_ids: Sequence[str], what: str, key: str
     columns = st.columns(2)
     for index, metric_id in enumerate(metric_ids):
         with columns[index % 2]:
-            figure = trend_figure(
-                history, specs[metric_id], team_colour, selected_period(), height=300
+            build = partial(
+                trend_figure, history, specs[metric_id], team_colour, selected_period(), height=300
             )
+            figure = kept_figure(f"trend {metric_id}", build, tuple(teams))
             show(figure, key=f"{key}_trend_{metric_id}")

@@ -285,9 +285,15 @@ def source_statuses(config: Config) -> list[SourceStatus]:
 MetricRecord = tuple[str, str, float | None, float | None, Status]
 
 
-def _config_key(config: Config) -> str:
-    """Targets and teams come from the config, which can change without a store write."""
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+def config_key() -> str:
+    """The effective config as a cache key: targets, teams and stakeholders come from
+    the config, which can change without a store write."""
+    context = app_context()
+    if "config_key" not in context.memo:
+        dumped = context.config.model_dump_json().encode()
+        context.memo["config_key"] = hashlib.sha256(dumped).hexdigest()
+    key: str = context.memo["config_key"]
+    return key
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=3600)
@@ -372,7 +378,7 @@ def metric_results(
             context.engine,
             store_key(),
             context.config,
-            _config_key(context.config),
+            config_key(),
             *memo_key[1:],
         )
         context.memo[memo_key] = _results_of(period, records, rows)
@@ -430,7 +436,7 @@ def team_scores(period: Period, teams: Sequence[str] | None = None) -> list[Team
             context.engine,
             store_key(),
             context.config,
-            _config_key(context.config),
+            config_key(),
             *memo_key[1:],
             metric_results(period, teams),  # scoring reuses the period's metrics
         )

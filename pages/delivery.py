@@ -10,6 +10,7 @@ opened in the period.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Final
 
 import pandas as pd
@@ -21,6 +22,7 @@ from data.loaders import Period, incidents
 from metrics.catalog import catalog
 from metrics.dora import TIERS, dora_metric_ids, tier, tier_words
 from pages.charts import (
+    kept_figure,
     legend_marker,
     plain,
     point_colours,
@@ -119,6 +121,19 @@ def _timeline(teams: list[str]) -> None:
         return
     repos = pd.concat([deployments.get("repo", pd.Series(dtype=str)), opened["repo"]])
     axis = "repo" if repos.nunique() <= ROWS_PER_REPO_LIMIT else "team"
+    build = partial(_timeline_figure, deployments, opened, axis, period)
+    show(kept_figure("deployments timeline", build, tuple(teams)), key="delivery_timeline")
+    st.caption(
+        "In the team's colour — dots: deployments that succeeded; crosses: failed; open "
+        "triangles: succeeded but followed by an incident before the repository's next "
+        "deployment; stars: incidents opened. These are the change failure rate's evidence."
+        + ("" if axis == "repo" else " Too many repositories for a row each: choose a team.")
+    )
+
+
+def _timeline_figure(
+    deployments: pd.DataFrame, opened: pd.DataFrame, axis: str, period: Period
+) -> go.Figure:
     colours = team_colours()
     traces: list[go.Scatter] = []
     if not deployments.empty:
@@ -168,13 +183,7 @@ def _timeline(teams: list[str]) -> None:
     figure.update_yaxes(categoryorder="category descending", rangemode="normal")
     figure.update_xaxes(range=[period.start, period.end], tickformat="%d %b %Y")
     styled(figure, height=max(260, min(900, 40 * rows + 160)), title="Deployments by start time")
-    show(figure, key="delivery_timeline")
-    st.caption(
-        "In the team's colour — dots: deployments that succeeded; crosses: failed; open "
-        "triangles: succeeded but followed by an incident before the repository's next "
-        "deployment; stars: incidents opened. These are the change failure rate's evidence."
-        + ("" if axis == "repo" else " Too many repositories for a row each: choose a team.")
-    )
+    return figure
 
 
 st.title("Delivery")

@@ -8,13 +8,15 @@ per-endpoint view is the evidence rows of the period's endpoint metrics.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Final
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.catalog import catalog
-from pages.charts import plain, show, show_trends, styled
+from pages.charts import kept_figure, plain, show, show_trends, styled
 from pages.common import (
     STATUS_LEGEND,
     by_team_and_metric,
@@ -121,6 +123,16 @@ def _per_endpoint(teams: list[str]) -> None:
     p95 = table.dropna(subset=["p95 (ms)"])
     if p95.empty:
         return
+    targets = {
+        team: found[(team, "endpoint_latency_p95_ms")].target
+        for team in teams
+        if (team, "endpoint_latency_p95_ms") in found
+    }
+    figure = kept_figure("p95 bars", partial(_p95_figure, p95, targets), tuple(teams))
+    show(figure, key="endpoints_p95_bars")
+
+
+def _p95_figure(p95: pd.DataFrame, targets: dict[str, float | None]) -> go.Figure:
     figure = go.Figure()
     labels = p95["team"] + " · " + p95["endpoint"]
     figure.add_trace(
@@ -133,11 +145,6 @@ def _per_endpoint(teams: list[str]) -> None:
             hovertemplate="%{y}: %{x:,.2f} ms<extra></extra>",
         )
     )
-    targets = {
-        team: found[(team, "endpoint_latency_p95_ms")].target
-        for team in teams
-        if (team, "endpoint_latency_p95_ms") in found
-    }
     target_x = [targets.get(team) for team in p95["team"]]
     figure.add_trace(
         go.Scatter(
@@ -160,7 +167,7 @@ def _per_endpoint(teams: list[str]) -> None:
         height=max(220, min(900, 34 * len(p95) + 120)),
         title="p95 latency per endpoint against the team target",
     )
-    show(figure, key="endpoints_p95_bars")
+    return figure
 
 
 st.title("Endpoints")

@@ -8,6 +8,7 @@ timeline plots the registry's versions as loaded, without computing anything.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Final
 
 import pandas as pd
@@ -16,7 +17,15 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from data.loaders import Period, model_versions
-from pages.charts import legend_marker, plain, point_colours, show, styled, target_lines
+from pages.charts import (
+    kept_figure,
+    legend_marker,
+    plain,
+    point_colours,
+    show,
+    styled,
+    target_lines,
+)
 from pages.common import (
     STATUS_LEGEND,
     StoreKey,
@@ -133,6 +142,44 @@ def _timeline(teams: list[str]) -> None:
     models = pd.concat([versions["model"], deployments.get("model", pd.Series(dtype=str))])
     by_model = models.nunique() <= MODELS_PER_ROW_LIMIT
     axis = "model" if by_model else "team"
+    build = partial(_timeline_figure, versions, deployments, axis, period)
+    show(kept_figure("versions timeline", build, tuple(teams)), key="models_timeline")
+    st.caption(
+        "In the team's colour — rings: versions at their creation time; diamonds: versions "
+        "deployed in the period, at their deployment (the `deployed_at` tag, else the "
+        "first sync that saw a production alias)."
+        + ("" if by_model else " Too many models for a row each: choose a team in the sidebar.")
+    )
+
+
+def _time_to_deploy(teams: list[str]) -> None:
+    st.subheader("Time to deploy")
+    period = selected_period()
+    results = [
+        r
+        for r in metric_results(period, teams, list(REGISTRY))
+        if r.metric_id == "time_to_deploy_hours"
+    ]
+    deployed = evidence(results, "time_to_deploy_hours", teams)
+    if deployed.empty:
+        st.info(
+            "No model version was deployed in the period. A deployment is dated by the "
+            "version's `deployed_at` tag or the first sync that saw a production alias on it.",
+            icon=":material/rocket:",
+        )
+        return
+    targets = {r.team: r.target for r in results}
+    build = partial(_time_to_deploy_figure, deployed, targets)
+    show(kept_figure("time to deploy", build, tuple(teams)), key="models_time_to_deploy")
+    st.caption(
+        "Each dot is a version deployed in the period; the box spans the middle half and "
+        "its line is the median, which is the metric. Dashed: the target."
+    )
+
+
+def _timeline_figure(
+    versions: pd.DataFrame, deployments: pd.DataFrame, axis: str, period: Period
+) -> go.Figure:
     colours = team_colours()
     traces: list[go.Scatter] = []
     for name, frame, time_column in (
@@ -165,31 +212,10 @@ def _timeline(teams: list[str]) -> None:
     styled(
         figure, height=max(240, min(900, 28 * rows + 140)), title="Versions created and deployed"
     )
-    show(figure, key="models_timeline")
-    st.caption(
-        "In the team's colour — rings: versions at their creation time; diamonds: versions "
-        "deployed in the period, at their deployment (the `deployed_at` tag, else the "
-        "first sync that saw a production alias)."
-        + ("" if by_model else " Too many models for a row each: choose a team in the sidebar.")
-    )
+    return figure
 
 
-def _time_to_deploy(teams: list[str]) -> None:
-    st.subheader("Time to deploy")
-    period = selected_period()
-    results = [
-        r
-        for r in metric_results(period, teams, list(REGISTRY))
-        if r.metric_id == "time_to_deploy_hours"
-    ]
-    deployed = evidence(results, "time_to_deploy_hours", teams)
-    if deployed.empty:
-        st.info(
-            "No model version was deployed in the period. A deployment is dated by the "
-            "version's `deployed_at` tag or the first sync that saw a production alias on it.",
-            icon=":material/rocket:",
-        )
-        return
+def _time_to_deploy_figure(deployed: pd.DataFrame, targets: dict[str, float | None]) -> go.Figure:
     figure = go.Figure()
     for team_name, group in deployed.groupby("team", sort=True):
         colour = team_colour(str(team_name))
@@ -211,7 +237,7 @@ def _time_to_deploy(teams: list[str]) -> None:
                 ),
             )
         )
-    target_lines(figure, {r.team: r.target for r in results}, team_colour, vertical=True, unit="h")
+    target_lines(figure, targets, team_colour, vertical=True, unit="h")
     rows = deployed["team"].nunique()
     styled(
         figure,
@@ -221,11 +247,7 @@ def _time_to_deploy(teams: list[str]) -> None:
     )
     figure.update_yaxes(categoryorder="category descending", rangemode="normal")
     figure.update_xaxes(title="hours", rangemode="tozero")
-    show(figure, key="models_time_to_deploy")
-    st.caption(
-        "Each dot is a version deployed in the period; the box spans the middle half and "
-        "its line is the median, which is the metric. Dashed: the target."
-    )
+    return figure
 
 
 st.title("Models")

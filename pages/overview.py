@@ -9,6 +9,7 @@ one before it. Maturity scores join the page once they are stored.
 from __future__ import annotations
 
 import textwrap
+from functools import partial
 from typing import Final
 
 import pandas as pd
@@ -20,7 +21,8 @@ from data.loaders import score_snapshots
 from metrics.catalog import catalog
 from metrics.dora import tier
 from metrics.engine import results_from_snapshots
-from pages.charts import plain, show, styled, trend_figure
+from metrics.maturity import TeamScore
+from pages.charts import kept_figure, plain, show, styled, trend_figure
 from pages.common import (
     CHECK_STATUS_COLOUR,
     NO_VALUE,
@@ -130,8 +132,13 @@ def _scores_section(teams: list[str]) -> None:
         format_func=lambda name: SCORE_COLUMNS[name],
         key="overview_score_pillar",
     )
-    figure = go.Figure()
     pillar = str(picked or pillars[0])
+    build = partial(_score_trend, scores, pillar)
+    show(kept_figure("score trend", build, tuple(teams), pillar), key="overview_score_trend")
+
+
+def _score_trend(scores: pd.DataFrame, pillar: str) -> go.Figure:
+    figure = go.Figure()
     shown = scores[scores["pillar"] == pillar].sort_values("day")
     for team, group in shown.groupby("team", sort=True):
         figure.add_trace(
@@ -147,8 +154,7 @@ def _scores_section(teams: list[str]) -> None:
             )
         )
     figure.update_yaxes(range=[0, 100])
-    styled(figure, height=300, title=f"{SCORE_COLUMNS[pillar]} score", y_title="%")
-    show(figure, key="overview_score_trend")
+    return styled(figure, height=300, title=f"{SCORE_COLUMNS[pillar]} score", y_title="%")
 
 
 CHECK_STATES: Final = ("fail", "unknown", "waived", "pass")
@@ -160,6 +166,15 @@ def _heatmap(teams: list[str]) -> None:
     if not scores:
         return
     st.subheader("Checks by team")
+    figure = kept_figure("checks heatmap", partial(_heatmap_figure, scores), tuple(teams))
+    show(figure, key="overview_checks_heatmap")
+    st.caption(
+        "Each cell is a rubric check for the selected period: green passes, red fails, grey is "
+        "unknown (no source could decide), blue is waived. Hover for the check and its evidence."
+    )
+
+
+def _heatmap_figure(scores: list[TeamScore]) -> go.Figure:
     columns = [status.check for status in scores[0].checks]  # grouped by pillar, then level
     codes = {state: index for index, state in enumerate(CHECK_STATES)}
     rows = sorted(scores, key=lambda score: score.team, reverse=True)  # first team on top
@@ -225,11 +240,7 @@ def _heatmap(teams: list[str]) -> None:
     )
     figure.update_yaxes(showgrid=False, rangemode="normal")
     figure.update_layout(margin={"l": 8, "r": 8, "t": 30, "b": 8})
-    show(figure, key="overview_checks_heatmap")
-    st.caption(
-        "Each cell is a rubric check for the selected period: green passes, red fails, grey is "
-        "unknown (no source could decide), blue is waived. Hover for the check and its evidence."
-    )
+    return figure
 
 
 def _wrapped(text: str, width: int = 80) -> str:
@@ -261,7 +272,8 @@ def _trends(teams: list[str]) -> None:
     columns = st.columns(2)
     for index, metric_id in enumerate(chosen):
         with columns[index % 2]:
-            figure = trend_figure(history, specs[metric_id], team_colour, selected_period())
+            build = partial(trend_figure, history, specs[metric_id], team_colour, selected_period())
+            figure = kept_figure(f"trend {metric_id}", build, tuple(teams))
             show(figure, key=f"overview_trend_{metric_id}")
 
 

@@ -11,6 +11,7 @@ validate everything before they write anything.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Final
 
 import pandas as pd
@@ -24,7 +25,15 @@ from connectors.meetings import preview_table
 from data.entry import add_meeting
 from data.loaders import Period, meetings
 from pages.access import can_edit, read_only_note, refused
-from pages.charts import legend_marker, plain, point_colours, show, styled, target_lines
+from pages.charts import (
+    kept_figure,
+    legend_marker,
+    plain,
+    point_colours,
+    show,
+    styled,
+    target_lines,
+)
 from pages.common import (
     STATUS_LEGEND,
     StoreKey,
@@ -93,6 +102,30 @@ def _timeline(teams: list[str]) -> None:
             icon=":material/event_busy:",
         )
         return
+    build = partial(_timeline_figure, held, period)
+    show(kept_figure("meetings timeline", build, tuple(teams)), key="stakeholders_timeline")
+    listed = held.sort_values("start", ascending=False)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Team": listed["team"],
+                "Title": listed["title"],
+                "Start (UTC)": listed["start"],
+                "End (UTC)": listed["end"],
+                "Source": listed["source"],
+            }
+        ),
+        hide_index=True,
+        key="stakeholders_meetings",
+        height=table_height(len(listed), limit=10),
+        column_config={
+            "Start (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "End (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
+
+def _timeline_figure(held: pd.DataFrame, period: Period) -> go.Figure:
     colours = team_colours()
     traces: list[go.Scatter] = []
     for source, group in held.groupby("source", sort=True):
@@ -122,26 +155,7 @@ def _timeline(teams: list[str]) -> None:
     )
     rows = held["team"].nunique()
     styled(figure, height=max(240, min(900, 40 * rows + 160)), title="Meetings in the period")
-    show(figure, key="stakeholders_timeline")
-    listed = held.sort_values("start", ascending=False)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Team": listed["team"],
-                "Title": listed["title"],
-                "Start (UTC)": listed["start"],
-                "End (UTC)": listed["end"],
-                "Source": listed["source"],
-            }
-        ),
-        hide_index=True,
-        key="stakeholders_meetings",
-        height=table_height(len(listed), limit=10),
-        column_config={
-            "Start (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "End (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
-    )
+    return figure
 
 
 def _gaps_and_attendance(teams: list[str]) -> None:
@@ -156,7 +170,12 @@ def _gaps_and_attendance(teams: list[str]) -> None:
     if gaps.empty:
         st.info("No meeting recorded, so there is no gap to show.", icon=":material/event:")
     else:
-        _gaps_chart(gaps)
+        build = partial(_gaps_figure, gaps, selected_period())
+        show(kept_figure("cadence gaps", build, tuple(teams)), key="stakeholders_gaps")
+        st.caption(
+            "Each span runs from one update to the next (the last to the period end); "
+            "hatched spans are longer than the team's `meeting_every_days`."
+        )
     st.subheader("Attendance")
     attendance = rows_of("stakeholder_attendance_pct")
     if attendance.empty:
@@ -171,12 +190,13 @@ def _gaps_and_attendance(teams: list[str]) -> None:
             for t in teams
             if (t, "stakeholder_attendance_pct") in found
         }
-        _attendance_chart(attendance, targets)
+        build = partial(_attendance_figure, attendance, targets, selected_period())
+        figure = kept_figure("attendance", build, tuple(teams))
+        show(figure, key="stakeholders_attendance")
 
 
-def _gaps_chart(gaps: pd.DataFrame) -> None:
+def _gaps_figure(gaps: pd.DataFrame, period: Period) -> go.Figure:
     """Each gap as a span from one update to the next (or to the period end)."""
-    period = selected_period()
     figure = go.Figure()
     day_ms = 86_400_000
     for team_name, group in gaps.groupby("team", sort=True):
@@ -216,21 +236,17 @@ def _gaps_chart(gaps: pd.DataFrame) -> None:
         tickformat="%d %b %Y",
     )
     rows = gaps["team"].nunique()
-    styled(
+    return styled(
         figure,
         height=max(220, min(900, 48 * rows + 130)),
         title="Gaps between updates",
         legend=False,
     )
-    show(figure, key="stakeholders_gaps")
-    st.caption(
-        "Each span runs from one update to the next (the last to the period end); "
-        "hatched spans are longer than the team's `meeting_every_days`."
-    )
 
 
-def _attendance_chart(attendance: pd.DataFrame, targets: dict[str, float | None]) -> None:
-    period = selected_period()
+def _attendance_figure(
+    attendance: pd.DataFrame, targets: dict[str, float | None], period: Period
+) -> go.Figure:
     figure = go.Figure()
     for team_name, group in attendance.groupby("team", sort=True):
         figure.add_trace(
@@ -255,7 +271,7 @@ def _attendance_chart(attendance: pd.DataFrame, targets: dict[str, float | None]
     )
     styled(figure, title="Share of the team's stakeholders present, per meeting", y_title="%")
     figure.update_yaxes(range=[-5, 105])
-    show(figure, key="stakeholders_attendance")
+    return figure
 
 
 def _emails(text: str) -> list[str]:

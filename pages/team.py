@@ -11,6 +11,7 @@ snapshots, so they reach back beyond what the sources still hold.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,7 +20,7 @@ import streamlit as st
 from metrics.dora import tier, tier_words
 from metrics.engine import MetricResult
 from metrics.maturity import PILLARS, TeamScore
-from pages.charts import show, sparkline_figure, styled
+from pages.charts import kept_figure, show, sparkline_figure, styled
 from pages.common import (
     STATUS_BADGE,
     format_number,
@@ -61,7 +62,8 @@ def _metric_row(result: MetricResult, history: pd.DataFrame) -> None:
     points = history[history["metric_id"] == spec.id]
     with trend:
         if points["value"].notna().sum() >= 2:
-            figure = sparkline_figure(points, team_colour(result.team), result.target)
+            build = partial(sparkline_figure, points, team_colour(result.team), result.target)
+            figure = kept_figure(f"sparkline {spec.id}", build, result.team)
             show(figure, key=f"team_spark_{spec.id}", spark=True)
         else:
             st.caption("no history yet")
@@ -106,6 +108,10 @@ def _evidence(results: Sequence[MetricResult]) -> None:
 
 
 def _radar(score: TeamScore) -> None:
+    show(kept_figure("radar", partial(_radar_figure, score), score.team), key="team_radar")
+
+
+def _radar_figure(score: TeamScore) -> go.Figure:
     values = [score.pillars[p].score or 0.0 for p in PILLARS]
     colour = team_colour(score.team)
     figure = go.Figure(
@@ -124,7 +130,7 @@ def _radar(score: TeamScore) -> None:
         polar={"radialaxis": {"range": [0, 100], "ticksuffix": " %", "angle": 90}},
         margin={"l": 40, "r": 40, "t": 40, "b": 20},
     )
-    show(figure, key="team_radar")
+    return figure
 
 
 def _crosswalk(score: TeamScore) -> None:

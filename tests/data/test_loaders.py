@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from data import loaders
@@ -163,3 +166,28 @@ def test_latest_sync_run_per_source(engine: Engine) -> None:
     assert frame.loc["github", "status"] == "error"
     assert frame.loc["github", "error"] == "HTTP 502"
     assert frame.loc["mlflow", "rows_written"] == 9
+
+
+def test_loads_pause_the_cycle_collector_and_restore_it(org: Engine) -> None:
+    seen: list[bool] = []
+
+    def watch(*_: object) -> None:
+        seen.append(gc.isenabled())
+
+    event.listen(org, "after_cursor_execute", watch)  # rows are fetched after this
+    try:
+        assert gc.isenabled()
+        with ThreadPoolExecutor(3) as pool:  # loads overlap, as in metrics.engine.load_inputs
+            frames = list(pool.map(lambda _: loaders.pull_requests(org, period=PERIOD), range(6)))
+    finally:
+        event.remove(org, "after_cursor_execute", watch)
+    assert all(len(frame) == len(frames[0]) > 0 for frame in frames)
+    assert len(seen) == 6
+    assert not any(seen)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        loaders.pull_requests(org, period=PERIOD)
+        assert not gc.isenabled()  # a process that turned it off keeps it off
+    finally:
+        gc.enable()

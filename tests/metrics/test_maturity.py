@@ -628,6 +628,20 @@ def _demo_scores(url: str, teams: Iterable[str] | None = None) -> list[TeamScore
     return scores
 
 
+def test_one_team_alone_gets_the_same_checks_as_among_all_teams(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """The detectors summarise the organisation once and read each team's part of it:
+    a team's outcome must not depend on which other teams were scored with it."""
+    url = demo_store_at(demo_template, tmp_path / "demo.db")
+    everyone = {score.team: score for score in _demo_scores(url)}
+    assert len(everyone) > 1
+    for team, among_all in everyone.items():
+        (alone,) = _demo_scores(url, [team])
+        assert alone.pillars == among_all.pillars, team
+        assert alone.next_steps == among_all.next_steps, team
+
+
 def test_one_failing_level_1_check_sets_its_pillar_to_0_and_leads_next_steps(
     demo_template: Path, tmp_path: Path
 ) -> None:

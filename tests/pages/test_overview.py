@@ -166,6 +166,13 @@ def test_scores_section_appears_only_with_stored_scores(open_page, store, period
     }
     trend = figures(at)["overview_score_trend"]
     assert traces(trend)[TEAM]["line"]["color"] == palette_colour(TEAM, DEMO_TEAMS)
+    assert decoded(traces(trend)[TEAM]["y"]) == [61.5, 61.5]
+
+    # The figure is kept between reruns, but per pillar: the choice redraws it.
+    at.segmented_control(key="overview_score_pillar").set_value("DevOps").run()
+    trend = figures(at)["overview_score_trend"]
+    assert trend["layout"]["title"]["text"] == "DevOps score"
+    assert decoded(traces(trend)[TEAM]["y"]) == [70.0, 70.0]
 
 
 def test_without_history_the_trends_say_how_to_get_it(open_page, store, period):
