@@ -75,7 +75,8 @@ def _listed(names: list[str], limit: int = 4) -> str:
 def _by_team(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[tuple[Any, ...]]]:
     """The rows' `columns` as tuples per team, in the frame's order."""
     rows: dict[str, list[tuple[Any, ...]]] = {}
-    for team, *values in zip(frame["team"], *(frame[c] for c in columns), strict=True):
+    lists = (frame[column].tolist() for column in ["team", *columns])  # not value by value
+    for team, *values in zip(*lists, strict=True):
         rows.setdefault(team, []).append(tuple(values))
     return rows
 

@@ -164,7 +164,8 @@ def _from_scans(check: Check, rows: list[ScanRow]) -> tuple[CheckState, str]:
 def scans_by_team_and_check(scans: pd.DataFrame) -> dict[str, dict[str, list[ScanRow]]]:
     """The scan rows per team and check, in one pass over the organisation's rows."""
     grouped: dict[str, dict[str, list[ScanRow]]] = {}
-    columns = (scans[name] for name in ("team", "check_id", "repo", "status", "evidence"))
+    # Lists: iterating a column of strings directly goes through Arrow value by value.
+    columns = (scans[name].tolist() for name in ("team", "check_id", "repo", "status", "evidence"))
     for team, check_id, repo, status, evidence in zip(*columns, strict=True):
         grouped.setdefault(team, {}).setdefault(check_id, []).append((repo, status, evidence))
     return grouped
