@@ -10,6 +10,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -41,14 +42,18 @@ def make_engine(url: str) -> Engine:
     except ArgumentError:
         raise StoreError(f"not a database URL: {redact_url(url)}") from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        in_memory = parsed.database in (None, "", ":memory:")
+        if parsed.database and not in_memory:
             try:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(
                     f"cannot create the folder of the store {redact_url(url)}: {exc.strerror}"
                 ) from None
-        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        # A database in memory lives in its connection: one connection for every thread
+        # (the dashboard's sessions, the loads beside each other), or each sees its own.
+        pool = {"poolclass": StaticPool} if in_memory else {}
+        engine = create_engine(parsed, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":

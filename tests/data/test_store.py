@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -10,7 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 
+from config import Config
 from data import store
+from data.db import make_engine, upgrade
+from data.loaders import Period, team_names
 from data.store import (
     key_to_id,
     row_counts,
@@ -20,6 +24,7 @@ from data.store import (
 )
 from data.tables import ModelVersion, PullRequest, RegisteredModel, Repo, Team, TeamRepo
 from data.types import NaiveDatetimeError
+from metrics.engine import load_inputs
 
 T0 = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -303,3 +308,18 @@ def test_batches_larger_than_the_internal_batch_size(engine: Engine) -> None:
     assert _count(engine, Team) == total
     assert set(ids) == set(names)
     assert len(set(ids.values())) == total
+
+
+def test_an_in_memory_store_is_one_database_for_every_thread() -> None:
+    """Loads run beside each other in threads (metrics.engine.load_inputs), and the
+    dashboard's sessions are threads: each must see the same database in memory."""
+    engine = make_engine("sqlite://")
+    upgrade(engine)
+    with write_transaction(engine) as connection:
+        upsert_rows(connection, Team, [{"name": "Alpha"}])
+    with ThreadPoolExecutor(2) as pool:
+        seen = list(pool.map(lambda _: team_names(engine), range(4)))
+    assert seen == [["Alpha"]] * 4
+    inputs = load_inputs(engine, Period.last_days(30, date(2026, 3, 31)), Config())
+    assert inputs.teams == ("Alpha",)
+    assert inputs.run_counts.empty
