@@ -64,8 +64,8 @@ SAVED_KEY: Final = "_stakeholders_saved_meeting"
 FORM_ERROR_KEY: Final = "_stakeholders_form_error"
 IMPORTED_KEY: Final = "_stakeholders_imported"
 IMPORT_ERROR_KEY: Final = "_stakeholders_import_error"
+# How many files were imported: part of the uploader's key, so a new one starts empty.
 UPLOADS_KEY: Final = "_stakeholders_uploads"
-"""How many files were imported: part of the uploader's key, so a new one starts empty."""
 BY_TITLE: Final = "Each team's meetings.title pattern"
 PROBLEMS_SHOWN: Final = 20
 

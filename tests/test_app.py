@@ -8,6 +8,7 @@ new user takes.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,10 +21,11 @@ from streamlit.testing.v1 import AppTest
 from data.db import open_store_engine
 from data.loaders import Period
 from data.store import row_counts
-from pages.common import ALL_TEAMS, AppContext
+from pages.common import ALL_TEAMS, PAGES, AppContext
 from tests.conftest import demo_store_at
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
 STATUS = "pages/status.py"
 DEMO_TEAMS = ["Demand Forecasting", "Fraud Detection", "Recommendations", "Search Ranking"]
 
@@ -380,3 +382,17 @@ def test_real_config_on_a_demo_store_still_says_the_data_is_demo(
     assert not context.loaded.is_demo
     assert [team.name for team in context.config.teams] == ["Alpha"]
     assert at.sidebar.selectbox(key="team").options == [ALL_TEAMS, *DEMO_TEAMS]
+
+
+@pytest.mark.parametrize("script", ["app.py", *PAGES])
+def test_no_page_script_has_a_bare_string_that_magic_would_show(script: str) -> None:
+    """Streamlit writes every bare expression of the script it runs ("magic"), so an
+    attribute docstring in a page script appears on the page; the module docstring is
+    the one it leaves out."""
+    tree = ast.parse((ROOT / script).read_text())
+    shown = [
+        node.lineno
+        for node in tree.body[1:]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    ]
+    assert shown == [], f"{script}: a bare string at line(s) {shown}; make it a comment"
