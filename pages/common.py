@@ -301,7 +301,7 @@ def _inputs(
     _engine: Engine,
     key: StoreKey,
     _config: Config,
-    config_key: str,
+    config_hash: str,
     since: date,
     until: date,
     teams: tuple[str, ...] | None,
@@ -318,7 +318,7 @@ def _computed(
     _engine: Engine,
     key: StoreKey,
     _config: Config,
-    config_key: str,
+    config_hash: str,
     since: date,
     until: date,
     teams: tuple[str, ...] | None,
@@ -330,7 +330,7 @@ def _computed(
     period = Period(since, until)
     if metric_ids is not None:
         return _picklable(compute_metrics(_engine, _config, period, teams, metric_ids))
-    inputs = _inputs(_engine, key, _config, config_key, since, until, teams)
+    inputs = _inputs(_engine, key, _config, config_hash, since, until, teams)
     return _picklable(compute_from_inputs(inputs, _config, period))
 
 
@@ -416,13 +416,13 @@ def _scored(
     _engine: Engine,
     key: StoreKey,
     _config: Config,
-    config_key: str,
+    config_hash: str,
     since: date,
     until: date,
     teams: tuple[str, ...] | None,
     _metric_results: Sequence[MetricResult],
 ) -> list[TeamScore]:
-    inputs = _inputs(_engine, key, _config, config_key, since, until, teams)
+    inputs = _inputs(_engine, key, _config, config_hash, since, until, teams)
     return score_from_inputs(_engine, _config, Period(since, until), inputs, list(_metric_results))
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import service_missing
+from tests.services.process import stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MLFLOW_REQUIREMENT = "mlflow==3.17.2"
@@ -140,12 +141,7 @@ def running_server(workdir: Path, bin_dir: Path) -> Iterator[MlflowServer]:
             time.sleep(0.5)
         yield MlflowServer(url=url, backend_db=backend_db, bin_dir=bin_dir)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop(process)
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import service_missing
+from tests.services.process import stop
 
 HISTORY_START = datetime(2025, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -495,12 +496,7 @@ def serve_history(
             _wait_ready(url, process, log, timeout=60)
             yield PrometheusService(url=url, history=history)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def tsdb_blocks(url: str) -> tuple[int, int]:

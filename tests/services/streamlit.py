@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.services.process import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 START_SECONDS = 90.0
@@ -101,9 +103,4 @@ def streamlit_server(
             time.sleep(0.25)
         yield StreamlitServer(base_url=base_url, log=log, pid=process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop(process)
